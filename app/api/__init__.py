@@ -1,0 +1,1 @@
+"""HTTP: dependencies and routes that translate requests into service calls."""

@@ -1,0 +1,56 @@
+"""Statistics: totals, changes between years, shares and records."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import CourseFilter, OptionalYear, SessionDep, Year
+from app.schemas.common import problem_responses
+from app.schemas.stats import Changes, Records, Shares, Totals, TotalsBy
+from app.services import stats
+
+router = APIRouter(prefix="/stats", tags=["stats"])
+
+
+@router.get(
+    "/totals", summary="Totals by year, course, or both", responses=problem_responses(404, 422)
+)
+def get_totals(
+    session: SessionDep,
+    by: Annotated[TotalsBy, Query(description="Grouping.")] = "year",
+    course: CourseFilter = None,
+    year_from: OptionalYear = None,
+    year_to: OptionalYear = None,
+) -> Totals:
+    """Totals grouped `by` year (R6), course (summed over years) or `course_year` (R5)."""
+    return stats.totals(session, by=by, course=course, year_from=year_from, year_to=year_to)
+
+
+@router.get("/changes", summary="Change between two years", responses=problem_responses(404, 422))
+def get_changes(
+    session: SessionDep,
+    from_year: Annotated[int, Query(alias="from", ge=1900, le=9999, examples=[2018])],
+    to_year: Annotated[int, Query(alias="to", ge=1900, le=9999, examples=[2019])],
+    course: CourseFilter = None,
+) -> Changes:
+    """Per course and for all courses: totals, change, percent change, whether the years
+    cover the same months, a like-for-like comparison when the data has one, a linear
+    annualized projection (labelled, never an observation) and whether `to` is a record."""
+    return stats.changes(session, from_year=from_year, to_year=to_year, course=course)
+
+
+@router.get(
+    "/shares", summary="Each course's share of a year", responses=problem_responses(404, 422)
+)
+def get_shares(session: SessionDep, year: Year) -> Shares:
+    """Each course's share of the year's total, one decimal, largest first."""
+    return stats.shares(session, year=year)
+
+
+@router.get("/records", summary="Record years", responses=problem_responses(404, 422))
+def get_records(
+    session: SessionDep, year: OptionalYear = None, course: CourseFilter = None
+) -> Records:
+    """Years whose total beat every earlier year's, per course and for all courses
+    (`course: null`); a partial year that already beats them counts."""
+    return stats.records(session, year=year, course=course)

@@ -1,0 +1,1 @@
+"""Persistence: declarative base, typed models, engine and sessions."""

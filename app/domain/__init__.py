@@ -1,0 +1,1 @@
+"""Pure rules and arithmetic: plain values in, plain values out; no HTTP, no SQL."""

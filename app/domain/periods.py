@@ -1,0 +1,195 @@
+"""Periods (contiguous months of one year), rules R2–R5 and year totals (R5, R6)."""
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+ALL_MONTHS = frozenset(range(1, 13))
+MIN_YEAR, MAX_YEAR = 1900, 9999
+
+_ISO_MONTH = r"(\d{4})-(\d{2})"
+_INTERVAL = re.compile(rf"^{_ISO_MONTH}/{_ISO_MONTH}$")
+_MONTH = re.compile(rf"^{_ISO_MONTH}$")
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+class PeriodError(ValueError):
+    """A period that cannot exist (month out of range, start after end, two years)."""
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A contiguous run of months inside one calendar year."""
+
+    year: int
+    start_month: int
+    end_month: int
+
+    def __post_init__(self) -> None:
+        if not MIN_YEAR <= self.year <= MAX_YEAR:
+            raise PeriodError(f"year must be between {MIN_YEAR} and {MAX_YEAR}")
+        if not (1 <= self.start_month <= 12 and 1 <= self.end_month <= 12):
+            raise PeriodError("months must be between 1 and 12")
+        if self.start_month > self.end_month:
+            raise PeriodError("start_month must not be after end_month")
+
+    @classmethod
+    def whole_year(cls, year: int) -> "Period":
+        """January to December of `year`."""
+        return cls(year, 1, 12)
+
+    @classmethod
+    def parse(cls, text: str) -> "Period":
+        """Read `2019-01/2019-08`, `2019-03` (one month) or `2019` (whole year)."""
+        text = text.strip()
+        if m := _INTERVAL.match(text):
+            y1, m1, y2, m2 = (int(g) for g in m.groups())
+            if y1 != y2:
+                raise PeriodError("a period must lie inside one calendar year")
+            return cls(y1, m1, m2)
+        if m := _MONTH.match(text):
+            return cls(int(m[1]), int(m[2]), int(m[2]))
+        if m := _YEAR.match(text):
+            return cls.whole_year(int(m[1]))
+        raise PeriodError("expected YYYY, YYYY-MM or YYYY-MM/YYYY-MM")
+
+    @property
+    def months(self) -> frozenset[int]:
+        """The months (1–12) the period covers."""
+        return frozenset(range(self.start_month, self.end_month + 1))
+
+    @property
+    def iso(self) -> str:
+        """ISO 8601 interval, e.g. `2019-01/2019-08`."""
+        return f"{self.year}-{self.start_month:02d}/{self.year}-{self.end_month:02d}"
+
+    @property
+    def label(self) -> str:
+        """For people: `2018`, `Jan–Aug 2019`, `Mar 2019`."""
+        if self.months == ALL_MONTHS:
+            return str(self.year)
+        return f"{months_label(self.months)} {self.year}"
+
+    def contains(self, other: "Period") -> bool:
+        """True when `other` lies within this period (equal periods contain each other)."""
+        return (
+            self.year == other.year
+            and self.start_month <= other.start_month
+            and other.end_month <= self.end_month
+        )
+
+    def overlaps(self, other: "Period") -> bool:
+        """True when the two periods share at least one month."""
+        return (
+            self.year == other.year
+            and self.start_month <= other.end_month
+            and other.start_month <= self.end_month
+        )
+
+    def partially_overlaps(self, other: "Period") -> bool:
+        """R2: sharing months without one containing the other."""
+        return self.overlaps(other) and not (self.contains(other) or other.contains(self))
+
+    def ends_after(self, today: date) -> bool:
+        """R4: the period ends after the month `today` falls in."""
+        return (self.year, self.end_month) > (today.year, today.month)
+
+
+def months_label(months: Iterable[int]) -> str:
+    """`{1..8}` -> `Jan–Aug`; `{3}` -> `Mar`; gaps give runs: `Jan–Mar, Jun`."""
+    runs: list[list[int]] = []
+    for m in sorted(set(months)):
+        if runs and runs[-1][-1] == m - 1:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return ", ".join(
+        MONTHS[r[0] - 1] if len(r) == 1 else f"{MONTHS[r[0] - 1]}–{MONTHS[r[-1] - 1]}" for r in runs
+    )
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A period's completions, as the rules see it; `ref` names it in messages."""
+
+    period: Period
+    completions: int
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class YearTotal:
+    """A year's total (R5/R6) and the months it covers.
+
+    `months` are the months covered by every part of the total; `months_covered`
+    is their count for one course and, by R6, the smallest count across courses.
+    """
+
+    total: int
+    months: frozenset[int]
+    months_covered: int
+    complete: bool
+
+    @classmethod
+    def over(cls, total: int, months: frozenset[int]) -> "YearTotal":
+        """A single course's total covering `months`."""
+        return cls(total, months, len(months), months == ALL_MONTHS)
+
+
+def maximal(figures: Iterable[Figure]) -> list[Figure]:
+    """Figures whose period lies inside no other figure's period (R5)."""
+    items = list(figures)
+    return [
+        f
+        for f in items
+        if not any(
+            g is not f and g.period.contains(f.period) and g.period != f.period for g in items
+        )
+    ]
+
+
+def year_total(figures: Iterable[Figure]) -> YearTotal:
+    """R5: one course's total for one year, summing maximal periods only."""
+    top = maximal(figures)
+    months: frozenset[int] = frozenset().union(*(f.period.months for f in top))
+    return YearTotal.over(sum(f.completions for f in top), months)
+
+
+def combine(totals: Sequence[YearTotal]) -> YearTotal:
+    """R6: the all-course total: sums, the smallest coverage, complete only if all are."""
+    if not totals:
+        return YearTotal.over(0, frozenset())
+    return YearTotal(
+        total=sum(t.total for t in totals),
+        months=frozenset.intersection(*(t.months for t in totals)),
+        months_covered=min(t.months_covered for t in totals),
+        complete=all(t.complete for t in totals),
+    )
+
+
+def partial_overlap(new: Period, existing: Iterable[Figure]) -> Figure | None:
+    """R2: the first stored figure whose period partially overlaps `new`, if any."""
+    return next((f for f in existing if f.period.partially_overlaps(new)), None)
+
+
+def nesting_violations(figures: Sequence[Figure]) -> list[tuple[Figure, list[Figure]]]:
+    """R3: containers whose nested figures add up to more than the container.
+
+    Nested parts are the maximal figures strictly inside the container, so a part
+    nested in another part is not counted twice.
+    """
+    found = []
+    for container in figures:
+        inside = [
+            f
+            for f in figures
+            if f is not container
+            and container.period.contains(f.period)
+            and f.period != container.period
+        ]
+        parts = maximal(inside)
+        if parts and sum(p.completions for p in parts) > container.completions:
+            found.append((container, parts))
+    return found

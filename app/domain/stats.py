@@ -1,0 +1,166 @@
+"""Comparisons between years, shares of a year's total and records, as plain arithmetic."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from math import floor
+
+from app.domain.periods import Figure, YearTotal, maximal, months_label
+
+ESTIMATE_METHOD = "linear"
+
+
+def round_half_away(value: Fraction | int, places: int = 1) -> float:
+    """Round exactly, halves away from zero: 0.05 -> 0.1, -0.05 -> -0.1."""
+    scaled = abs(Fraction(value)) * 10**places
+    rounded = floor(scaled + Fraction(1, 2))
+    sign = -1 if value < 0 else 1
+    return float(sign * rounded / 10**places)
+
+
+def percent(part: int, whole: int) -> float | None:
+    """`part / whole × 100` to one decimal; `None` when `whole` is 0."""
+    if whole == 0:
+        return None
+    return round_half_away(Fraction(part * 100, whole))
+
+
+def annualize(total: int, months_covered: int) -> float | None:
+    """Linear projection to twelve months; `None` for a complete or empty year."""
+    if months_covered in (0, 12):
+        return None
+    return round_half_away(Fraction(total * 12, months_covered))
+
+
+def is_record(total: int, earlier_totals: Sequence[int]) -> bool | None:
+    """Beats every earlier year's total; `None` when there is no earlier year."""
+    if not earlier_totals:
+        return None
+    return total > max(earlier_totals)
+
+
+def same_months_total(figures: Sequence[Figure], months: frozenset[int]) -> int | None:
+    """The total of figures covering exactly `months`, without double counting, if any."""
+    if not months:
+        return None
+    inside = [f for f in figures if f.period.months <= months]
+    parts = maximal(inside)
+    covered: frozenset[int] = frozenset().union(*(f.period.months for f in parts))
+    return sum(f.completions for f in parts) if covered == months else None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One row of a comparison between two years."""
+
+    from_total: int
+    to_total: int
+    from_months: int
+    to_months: int
+    change: int
+    change_pct: float | None
+    comparable: bool
+    from_same_months_total: int | None
+    change_same_months: int | None
+    change_same_months_pct: float | None
+    comparable_note: str | None
+    to_annualized: float | None
+    estimate_method: str
+    record: bool | None
+
+
+def _note(
+    from_year: int, to_year: int, frm: YearTotal, to: YearTotal, same: int | None
+) -> str | None:
+    """Why a row is not like for like, or how it was made so."""
+    if not to.months:
+        return f"{to_year} has no figures"
+    if not frm.months:
+        return f"{from_year} has no figures"
+    span = months_label(to.months)
+    if same is not None:
+        return f"{to_year} covers {span}; compared like for like with {span} {from_year}"
+    return f"{to_year} covers {span}; {from_year} has no {span} figure"
+
+
+def change_row(
+    *,
+    from_year: int,
+    to_year: int,
+    frm: YearTotal,
+    to: YearTotal,
+    same_months: int | None,
+    earlier_totals: Sequence[int],
+    comparable: bool | None = None,
+) -> Change:
+    """Compare two year totals; `same_months` is the `from` total over `to`'s months.
+
+    `comparable` defaults to "both cover the same months"; the all-course row
+    passes whether every course row is comparable.
+    """
+    change = to.total - frm.total
+    if comparable is None:
+        comparable = bool(to.months) and frm.months == to.months
+    return Change(
+        from_total=frm.total,
+        to_total=to.total,
+        from_months=frm.months_covered,
+        to_months=to.months_covered,
+        change=change,
+        change_pct=percent(change, frm.total),
+        comparable=comparable,
+        from_same_months_total=same_months,
+        change_same_months=None if same_months is None else to.total - same_months,
+        change_same_months_pct=(
+            None if same_months is None else percent(to.total - same_months, same_months)
+        ),
+        comparable_note=None if comparable else _note(from_year, to_year, frm, to, same_months),
+        to_annualized=annualize(to.total, to.months_covered),
+        estimate_method=ESTIMATE_METHOD,
+        record=is_record(to.total, earlier_totals),
+    )
+
+
+def sum_known(values: Sequence[int | None]) -> int | None:
+    """The sum when every value is known, else `None` (a partial sum would mislead)."""
+    if not values or any(v is None for v in values):
+        return None
+    return sum(v for v in values if v is not None)
+
+
+@dataclass(frozen=True)
+class Share:
+    """One part's share of a whole."""
+
+    key: str
+    total: int
+    share_pct: float | None
+
+
+def shares(totals: Sequence[tuple[str, int]]) -> list[Share]:
+    """Each part's share of the sum, one decimal, largest first (ties by key)."""
+    whole = sum(t for _, t in totals)
+    ordered = sorted(totals, key=lambda kv: (-kv[1], kv[0]))
+    return [Share(key, total, percent(total, whole)) for key, total in ordered]
+
+
+@dataclass(frozen=True)
+class Record:
+    """A year whose total beat every earlier year's total."""
+
+    year: int
+    total: int
+    previous_best: int
+    previous_best_year: int
+
+
+def records(series: Sequence[tuple[int, int]]) -> list[Record]:
+    """Record years in a `(year, total)` series (years in any order)."""
+    found = []
+    best: tuple[int, int] | None = None  # (total, year)
+    for year, total in sorted(series):
+        if best is not None and total > best[0]:
+            found.append(Record(year, total, best[0], best[1]))
+        if best is None or total > best[0]:
+            best = (total, year)
+    return found

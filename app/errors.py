@@ -1,0 +1,132 @@
+"""Domain errors and their single rendering as RFC 9457 `application/problem+json`."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("enrollment_stats")
+
+
+class DomainError(Exception):
+    """A failure a client can act on; `status` picks the HTTP status."""
+
+    status = 400
+    type_slug = "bad-request"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class NotFound(DomainError):
+    """The named resource does not exist."""
+
+    status = 404
+    type_slug = "not-found"
+
+
+class Conflict(DomainError):
+    """The request clashes with stored data (R1, R2, deletes with dependants)."""
+
+    status = 409
+    type_slug = "conflict"
+
+
+class Invalid(DomainError):
+    """The payload or parameters break a rule (R3, R4, bad values)."""
+
+    status = 422
+    type_slug = "invalid"
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    instance: str,
+    type_: str = "about:blank",
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """One problem+json response; every error the API sends goes through here."""
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(
+        body,
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    """`("query", "limit")` -> `limit`; `("body", "items", 0)` -> `items.0`."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"query", "path", "body", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Pydantic's error list as `[{field, message}]`, without echoing input back."""
+    return [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Make every error, including the framework's own, a problem+json body."""
+
+    async def on_domain(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        return problem(
+            exc.status,
+            exc.detail,
+            instance=request.url.path,
+            type_=f"/problems/{exc.type_slug}",
+            errors=exc.errors,
+        )
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = validation_errors(exc)
+        fields = ", ".join(sorted({e["field"] for e in errors}))
+        return problem(
+            422,
+            f"Invalid value for: {fields}.",
+            instance=request.url.path,
+            type_="/problems/invalid",
+            errors=errors,
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"No resource at {request.url.path}."
+        return problem(
+            exc.status_code, detail, instance=request.url.path, headers=dict(exc.headers or {})
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(
+            500, "The server failed to answer; the error was logged.", instance=request.url.path
+        )
+
+    app.add_exception_handler(DomainError, on_domain)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,92 @@
+"""The application factory: routers, middleware and error handlers."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import RedirectResponse
+
+from app import __version__
+from app.api.routes import attendance, courses, ops, sources, stats, years
+from app.db.session import make_engine, make_sessionmaker
+from app.errors import install_handlers
+from app.schemas.common import Problem
+from app.settings import Settings, get_settings
+
+DESCRIPTION = """
+Completions of training courses per period, with totals that never double count
+nested periods, comparisons that say when two years are not alike, and sources
+for every figure. Seeded with NASRO's press release of 16 September 2019.
+
+Errors are `application/problem+json` (RFC 9457). Lists page with `limit` and an
+opaque `cursor`.
+"""
+
+
+def problem_openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with every error response typed as `application/problem+json`."""
+    if app.openapi_schema is None:
+        spec = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        problem_ref = {"$ref": "#/components/schemas/Problem"}
+        for item in spec["paths"].values():
+            for op in item.values():
+                for status, response in op.get("responses", {}).items():
+                    if status.isdigit() and int(status) >= 400:
+                        response["content"] = {"application/problem+json": {"schema": problem_ref}}
+        schemas = spec["components"]["schemas"]
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schemas["Problem"].pop("$defs", {}))
+        app.openapi_schema = spec
+    return app.openapi_schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for `settings` (the environment's by default)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="enrollment-stats",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=[
+            {"name": "courses", "description": "Courses and their yearly series."},
+            {"name": "years", "description": "Totals by year and by course."},
+            {"name": "attendance", "description": "Figures: completions per course and period."},
+            {"name": "stats", "description": "Totals, changes, shares and records."},
+            {"name": "sources", "description": "Where figures came from."},
+            {"name": "operations", "description": "Health and readiness."},
+        ],
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["If-None-Match", "Accept"],
+        expose_headers=["ETag", "Location"],
+    )
+    install_handlers(app)
+
+    for module in (courses, years, attendance, stats, sources):
+        app.include_router(module.router, prefix="/api/v1")
+    app.include_router(ops.router)
+
+    app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    return app

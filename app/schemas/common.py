@@ -1,0 +1,59 @@
+"""Shapes shared by every list and error."""
+
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; pass `next_cursor` back as `cursor` for the next page."""
+
+    items: list[T]
+    total: int = Field(description="How many items match the filters, over all pages.")
+    next_cursor: str | None = Field(description="Opaque cursor of the next page; null at the end.")
+
+
+class FieldError(BaseModel):
+    """One invalid field and what is wrong with it."""
+
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document, sent as `application/problem+json`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "type": "/problems/not-found",
+                "title": "Not Found",
+                "status": 404,
+                "detail": "No course 'basic-sr'.",
+                "instance": "/api/v1/courses/basic-sr",
+            }
+        }
+    )
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[FieldError] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses an operation can answer with."""
+    descriptions = {
+        400: "Bad request",
+        401: "Missing or invalid API key",
+        403: "The key lacks the scope",
+        404: "Not found",
+        409: "Conflicts with stored data",
+        412: "Changed since the given ETag",
+        422: "Invalid parameters or payload",
+    }
+    return {s: {"model": Problem, "description": descriptions[s]} for s in statuses}

@@ -1,0 +1,281 @@
+"""Totals, series, comparisons, shares and records."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TotalsBy = Literal["year", "course", "course_year"]
+
+
+class Coverage(BaseModel):
+    """A total with the months it covers (R5)."""
+
+    total: int = Field(description="Sum over maximal periods, never double counting.")
+    months_covered: int = Field(description="Months of the year the total covers.")
+    complete: bool = Field(description="True when all 12 months are covered.")
+
+
+# Pydantic lists a base class's fields first; the small keyed bases below put the
+# key (year, course) ahead of the numbers, as API.md shows them.
+
+
+class _YearKey(BaseModel):
+    year: int
+
+
+class _CourseKey(BaseModel):
+    course: str = Field(description="The course's slug.")
+    name: str
+
+
+class YearSummary(Coverage, _YearKey):
+    """All courses' total for one year (R6)."""
+
+
+class YearList(BaseModel):
+    """Every year with figures."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "items": [
+                    {"year": 2018, "total": 3950, "months_covered": 12, "complete": True},
+                    {"year": 2019, "total": 6730, "months_covered": 8, "complete": False},
+                ]
+            }
+        }
+    )
+
+    items: list[YearSummary]
+
+
+class CourseYearTotal(Coverage, _CourseKey):
+    """One course's total for one year."""
+
+
+class YearDetail(YearSummary):
+    """A year's total and each course's share of it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "year": 2019,
+                "total": 6730,
+                "months_covered": 8,
+                "complete": False,
+                "courses": [
+                    {
+                        "course": "basic-sro",
+                        "name": "Basic SRO",
+                        "total": 2516,
+                        "months_covered": 8,
+                        "complete": False,
+                    }
+                ],
+            }
+        }
+    )
+
+    courses: list[CourseYearTotal]
+
+
+class SeriesItem(Coverage, _YearKey):
+    """One year of a course's series."""
+
+
+class Series(BaseModel):
+    """A course's totals year by year."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "course": "adolescent-mental-health",
+                "name": "Adolescent Mental Health",
+                "items": [
+                    {"year": 2018, "total": 871, "months_covered": 12, "complete": True},
+                    {"year": 2019, "total": 3167, "months_covered": 8, "complete": False},
+                ],
+            }
+        }
+    )
+
+    course: str
+    name: str
+    items: list[SeriesItem]
+
+
+class ChangeFields(BaseModel):
+    """The comparison of two years' totals."""
+
+    from_total: int
+    to_total: int
+    from_months: int
+    to_months: int
+    change: int = Field(description="to_total − from_total.")
+    change_pct: float | None = Field(description="change / from_total × 100; null when 0.")
+    comparable: bool = Field(description="Both years cover the same months.")
+    from_same_months_total: int | None = Field(
+        description="The `from` year's total over exactly the `to` year's months, if stored."
+    )
+    change_same_months: int | None
+    change_same_months_pct: float | None
+    comparable_note: str | None = Field(description="Why the row is not like for like.")
+    to_annualized: float | None = Field(
+        description="Projection: to_total × 12 / to_months; null when complete. Not an observation."
+    )
+    estimate_method: str = Field(description="How `to_annualized` is projected.")
+    record: bool | None = Field(
+        description="to_total beats every earlier year's total; null when there is none."
+    )
+
+
+class ChangeRow(ChangeFields, _CourseKey):
+    """One course's comparison."""
+
+
+class Changes(BaseModel):
+    """Year-on-year changes per course and for all courses."""
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "example": {
+                "from": 2018,
+                "to": 2019,
+                "items": [
+                    {
+                        "course": "basic-sro",
+                        "name": "Basic SRO",
+                        "from_total": 2273,
+                        "to_total": 2516,
+                        "from_months": 12,
+                        "to_months": 8,
+                        "change": 243,
+                        "change_pct": 10.7,
+                        "comparable": False,
+                        "from_same_months_total": None,
+                        "change_same_months": None,
+                        "change_same_months_pct": None,
+                        "comparable_note": "2019 covers Jan–Aug; 2018 has no Jan–Aug figure",
+                        "to_annualized": 3774.0,
+                        "estimate_method": "linear",
+                        "record": True,
+                    }
+                ],
+                "all_courses": {"from_total": 3950, "to_total": 6730, "change": 2780},
+            }
+        },
+    )
+
+    from_year: int = Field(alias="from")
+    to_year: int = Field(alias="to")
+    items: list[ChangeRow]
+    all_courses: ChangeFields
+
+
+class ShareItem(BaseModel):
+    """A course's share of a year's total."""
+
+    course: str
+    name: str
+    total: int
+    share_pct: float | None = Field(description="Percent of the year's total, one decimal.")
+
+
+class Shares(BaseModel):
+    """Each course's share of one year's total, largest first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "year": 2019,
+                "total": 6730,
+                "items": [
+                    {
+                        "course": "adolescent-mental-health",
+                        "name": "Adolescent Mental Health",
+                        "total": 3167,
+                        "share_pct": 47.1,
+                    }
+                ],
+            }
+        }
+    )
+
+    year: int
+    total: int
+    items: list[ShareItem]
+
+
+class RecordItem(BaseModel):
+    """A year whose total beat every earlier year's total."""
+
+    course: str | None = Field(description="The course's slug; null for all courses together.")
+    name: str | None
+    year: int
+    total: int
+    months_covered: int
+    complete: bool
+    previous_best: int
+    previous_best_year: int
+
+
+class Records(BaseModel):
+    """Record years per course and for all courses together."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "items": [
+                    {
+                        "course": "basic-sro",
+                        "name": "Basic SRO",
+                        "year": 2019,
+                        "total": 2516,
+                        "months_covered": 8,
+                        "complete": False,
+                        "previous_best": 2273,
+                        "previous_best_year": 2018,
+                    }
+                ]
+            }
+        }
+    )
+
+    items: list[RecordItem]
+
+
+class TotalsItem(BaseModel):
+    """A total grouped by year, by course, or by both; fields outside the grouping are null."""
+
+    course: str | None
+    name: str | None
+    year: int | None
+    total: int
+    months_covered: int | None
+    complete: bool | None
+
+
+class Totals(BaseModel):
+    """Totals grouped as asked."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "by": "course_year",
+                "items": [
+                    {
+                        "course": "basic-sro",
+                        "name": "Basic SRO",
+                        "year": 2018,
+                        "total": 2273,
+                        "months_covered": 12,
+                        "complete": True,
+                    }
+                ],
+            }
+        }
+    )
+
+    by: TotalsBy
+    items: list[TotalsItem]

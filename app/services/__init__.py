@@ -1,0 +1,1 @@
+"""Use cases: `f(session, *, ...)`; they flush, raise domain errors, never commit."""

@@ -1,0 +1,264 @@
+"""Totals, series, comparisons, shares and records over stored figures.
+
+Each answer reads the figures it needs in one query, grouped by course and year,
+and hands them to the pure functions in `app.domain`.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import Course, Figure
+from app.domain import periods
+from app.domain import stats as calc
+from app.errors import Invalid, NotFound
+from app.schemas import stats as out
+from app.services.catalog import get_course
+
+
+@dataclass
+class CourseFigures:
+    """One course's figures, by year."""
+
+    slug: str
+    name: str
+    years: dict[int, list[periods.Figure]] = field(default_factory=dict)
+
+    def total(self, year: int) -> periods.YearTotal:
+        """R5 total for `year` (zero over no months when there are no figures)."""
+        return periods.year_total(self.years.get(year, ()))
+
+    def coverage(self, year: int) -> out.CourseYearTotal:
+        """The course's total for `year` as the API shows it."""
+        t = self.total(year)
+        return out.CourseYearTotal(
+            course=self.slug,
+            name=self.name,
+            total=t.total,
+            months_covered=t.months_covered,
+            complete=t.complete,
+        )
+
+
+def load(
+    session: Session,
+    *,
+    course: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+) -> list[CourseFigures]:
+    """Figures grouped by course (in the order courses were added) and year, in one query."""
+    query = (
+        select(
+            Course.id,
+            Course.slug,
+            Course.name,
+            Figure.year,
+            Figure.start_month,
+            Figure.end_month,
+            Figure.completions,
+        )
+        .join(Figure, Figure.course_id == Course.id)
+        .order_by(Course.id, Figure.year)
+    )
+    if course is not None:
+        query = query.where(Course.id == get_course(session, slug=course).id)
+    if year_from is not None:
+        query = query.where(Figure.year >= year_from)
+    if year_to is not None:
+        query = query.where(Figure.year <= year_to)
+    grouped: dict[int, CourseFigures] = {}
+    for course_id, slug, name, year, start, end, completions in session.execute(query):
+        cf = grouped.get(course_id)
+        if cf is None:
+            cf = grouped[course_id] = CourseFigures(slug, name)
+        cf.years.setdefault(year, []).append(
+            periods.Figure(periods.Period(year, start, end), completions)
+        )
+    return list(grouped.values())
+
+
+def _all_courses(courses: Iterable[CourseFigures], year: int) -> periods.YearTotal:
+    """R6 total for `year` over the courses that have figures in it."""
+    return periods.combine([c.total(year) for c in courses if year in c.years])
+
+
+def _summary(year: int, t: periods.YearTotal) -> out.YearSummary:
+    return out.YearSummary(
+        year=year, total=t.total, months_covered=t.months_covered, complete=t.complete
+    )
+
+
+def _years(courses: Iterable[CourseFigures]) -> list[int]:
+    return sorted({y for c in courses for y in c.years})
+
+
+def year_summaries(session: Session) -> list[out.YearSummary]:
+    """Every year with figures and its all-course total."""
+    courses = load(session)
+    return [_summary(y, _all_courses(courses, y)) for y in _years(courses)]
+
+
+def year_detail(session: Session, *, year: int) -> out.YearDetail:
+    """One year's all-course total and each course's total; 404 without figures."""
+    courses = [c for c in load(session, year_from=year, year_to=year) if year in c.years]
+    if not courses:
+        raise NotFound(f"No figures for {year}.")
+    t = _all_courses(courses, year)
+    return out.YearDetail(
+        **_summary(year, t).model_dump(), courses=[c.coverage(year) for c in courses]
+    )
+
+
+def series(session: Session, *, slug: str) -> out.Series:
+    """A course's total for each year it has figures."""
+    course = get_course(session, slug=slug)
+    loaded = load(session, course=slug)
+    items = []
+    if loaded:
+        c = loaded[0]
+        items = [
+            out.SeriesItem(year=y, **c.coverage(y).model_dump(exclude={"course", "name"}))
+            for y in sorted(c.years)
+        ]
+    return out.Series(course=course.slug, name=course.name, items=items)
+
+
+def changes(
+    session: Session, *, from_year: int, to_year: int, course: str | None = None
+) -> out.Changes:
+    """Per-course and all-course comparison of two years (see API.md, Comparisons)."""
+    if from_year >= to_year:
+        raise Invalid(
+            f"'from' ({from_year}) must be an earlier year than 'to' ({to_year}).",
+            errors=[{"field": "from", "message": "must be before 'to'"}],
+        )
+    courses = load(session, course=course, year_to=to_year)
+    if course is None:
+        courses = [c for c in courses if from_year in c.years or to_year in c.years]
+    elif not courses:
+        named = get_course(session, slug=course)
+        courses = [CourseFigures(named.slug, named.name)]
+
+    rows: list[out.ChangeRow] = []
+    for c in courses:
+        to = c.total(to_year)
+        change = calc.change_row(
+            from_year=from_year,
+            to_year=to_year,
+            frm=c.total(from_year),
+            to=to,
+            same_months=calc.same_months_total(c.years.get(from_year, []), to.months),
+            earlier_totals=[c.total(y).total for y in c.years if y < to_year],
+        )
+        rows.append(out.ChangeRow(course=c.slug, name=c.name, **vars(change)))
+
+    earlier_years = [y for y in _years(courses) if y < to_year]
+    overall = calc.change_row(
+        from_year=from_year,
+        to_year=to_year,
+        frm=_all_courses(courses, from_year),
+        to=_all_courses(courses, to_year),
+        same_months=calc.sum_known([r.from_same_months_total for r in rows]),
+        earlier_totals=[_all_courses(courses, y).total for y in earlier_years],
+        comparable=bool(rows) and all(r.comparable for r in rows),
+    )
+    return out.Changes(
+        from_year=from_year,
+        to_year=to_year,
+        items=rows,
+        all_courses=out.ChangeFields(**vars(overall)),
+    )
+
+
+def shares(session: Session, *, year: int) -> out.Shares:
+    """Each course's share of `year`'s total, largest first; 404 without figures."""
+    courses = [c for c in load(session, year_from=year, year_to=year) if year in c.years]
+    if not courses:
+        raise NotFound(f"No figures for {year}.")
+    by_slug = {c.slug: c for c in courses}
+    parts = calc.shares([(c.slug, c.total(year).total) for c in courses])
+    return out.Shares(
+        year=year,
+        total=sum(p.total for p in parts),
+        items=[
+            out.ShareItem(
+                course=p.key, name=by_slug[p.key].name, total=p.total, share_pct=p.share_pct
+            )
+            for p in parts
+        ],
+    )
+
+
+def records(session: Session, *, year: int | None = None, course: str | None = None) -> out.Records:
+    """Record years per course and, without a course filter, for all courses together."""
+    courses = load(session, course=course, year_to=year)
+    items: list[out.RecordItem] = []
+    named: list[tuple[str | None, str | None, dict[int, periods.YearTotal]]] = [
+        (c.slug, c.name, {y: c.total(y) for y in c.years}) for c in courses
+    ]
+    if course is None:
+        named.append((None, None, {y: _all_courses(courses, y) for y in _years(courses)}))
+    for slug, name, totals in named:
+        for r in calc.records([(y, t.total) for y, t in totals.items()]):
+            if year is None or r.year == year:
+                items.append(
+                    out.RecordItem(
+                        course=slug,
+                        name=name,
+                        year=r.year,
+                        total=r.total,
+                        months_covered=totals[r.year].months_covered,
+                        complete=totals[r.year].complete,
+                        previous_best=r.previous_best,
+                        previous_best_year=r.previous_best_year,
+                    )
+                )
+    return out.Records(items=items)
+
+
+def totals(
+    session: Session,
+    *,
+    by: out.TotalsBy,
+    course: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+) -> out.Totals:
+    """Totals grouped by year, by course (summed over years), or by course and year."""
+    courses = load(session, course=course, year_from=year_from, year_to=year_to)
+    items: list[out.TotalsItem] = []
+    if by == "year":
+        for y in _years(courses):
+            t = _all_courses(courses, y)
+            items.append(
+                out.TotalsItem(
+                    course=None,
+                    name=None,
+                    year=y,
+                    total=t.total,
+                    months_covered=t.months_covered,
+                    complete=t.complete,
+                )
+            )
+    elif by == "course":
+        items = [
+            out.TotalsItem(
+                course=c.slug,
+                name=c.name,
+                year=None,
+                months_covered=None,
+                complete=None,
+                total=sum(c.total(y).total for y in c.years),
+            )
+            for c in courses
+        ]
+    else:
+        items = [
+            out.TotalsItem(year=y, **c.coverage(y).model_dump())
+            for c in courses
+            for y in sorted(c.years)
+        ]
+    return out.Totals(by=by, items=items)

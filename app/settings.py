@@ -1,0 +1,32 @@
+"""Settings from the environment (and a `.env` file), in one object."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the service can be configured with; names are the env variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///enrollment-stats.db",
+        description="SQLAlchemy URL; the default is a SQLite file in the working folder.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` listens on.")
+    cors_origins: list[str] = Field(
+        default=["*"], description="Origins allowed to read the API from a browser (JSON list)."
+    )
+    cache_max_age: int = Field(
+        default=60, ge=0, description="Seconds in `Cache-Control: public, max-age=N`."
+    )
+    log_level: str = Field(default="info", description="uvicorn log level.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
