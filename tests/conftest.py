@@ -2,17 +2,20 @@
 and the real app in front of it."""
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from app.db import migrate
+from app.db.models import Course, Figure
 from app.db.session import make_engine, make_sessionmaker, transaction
+from app.domain.periods import Period
 from app.main import create_app
 from app.resources import resource_dir
+from app.services import totals
 from app.services.seed import seed
 from app.settings import Settings
 
@@ -59,3 +62,29 @@ def client(db_path: Path) -> Iterator[TestClient]:
     with TestClient(app) as client:
         yield client
     app.state.engine.dispose()
+
+
+AddFigure = Callable[[str, str, int], None]
+
+
+@pytest.fixture
+def add_figure(engine: Engine) -> AddFigure:
+    """Store a figure through the storage layer, as a write does, bypassing the HTTP rules."""
+
+    def add(course: str, period: str, completions: int) -> None:
+        p = Period.parse(period)
+        with transaction(make_sessionmaker(engine)) as session:
+            course_id = session.scalars(select(Course.id).where(Course.slug == course)).one()
+            session.add(
+                Figure(
+                    course_id=course_id,
+                    year=p.year,
+                    start_month=p.start_month,
+                    end_month=p.end_month,
+                    completions=completions,
+                    source_id=1,
+                )
+            )
+            totals.refresh(session, [(course_id, p.year)])
+
+    return add

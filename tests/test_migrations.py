@@ -4,14 +4,15 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect, select
 
 from app.db import migrate
 from app.db.base import Base
+from app.db.models import CourseYearTotal
 from app.db.session import make_engine
-from tests.conftest import sqlite_url
+from tests.conftest import AddFigure, sqlite_url
 
-TABLES = {"courses", "sources", "figures"}
+TABLES = {"courses", "sources", "figures", "course_year_totals"}
 
 
 def drift(url: str) -> list[object]:
@@ -51,3 +52,27 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_totals_backfill_agrees_with_the_write_path(engine: Engine, add_figure: AddFigure) -> None:
+    add_figure("basic-sro", "2019-09/2019-12", 600)  # completes 2019
+    add_figure("basic-sro", "2018-01/2018-08", 1500)  # nested: 2018 unchanged
+    add_figure("advanced-sro", "2019", 900)  # supersedes Jan–Aug
+    add_figure("sro-management", "2017-03", 7)  # a new year, one month
+
+    def totals() -> list[tuple[object, ...]]:
+        with engine.connect() as conn:
+            return [
+                tuple(r)
+                for r in conn.execute(
+                    select(CourseYearTotal).order_by(
+                        CourseYearTotal.course_id, CourseYearTotal.year
+                    )
+                )
+            ]
+
+    by_writes = totals()
+    assert len(by_writes) == 13
+    migrate.downgrade(engine, "2026_11_28_initial")
+    migrate.upgrade(engine)
+    assert totals() == by_writes

@@ -87,3 +87,23 @@ class Figure(Base):
         CheckConstraint("revision >= 1", name="revision_positive"),
         Index("ix_figures_year_course", "year", "course_id"),
     )
+
+
+class CourseYearTotal(Base):
+    """R5 total of one course in one year, kept current by every write of figures.
+
+    Derived data: `app.services.totals.refresh` rewrites a row from the figures in
+    the same transaction that changes them, so aggregate reads over many years
+    need not read every figure. `months_mask` has bit m-1 set for each month m.
+    """
+
+    __tablename__ = "course_year_totals"
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(primary_key=True)
+    total: Mapped[int]
+    months_mask: Mapped[int]
+
+    __table_args__ = (Index("ix_course_year_totals_year", "year"),)

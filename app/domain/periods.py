@@ -110,6 +110,16 @@ def months_label(months: Iterable[int]) -> str:
     )
 
 
+def months_mask(months: Iterable[int]) -> int:
+    """A set of months as a 12-bit mask: bit m-1 for month m (whole year: 4095)."""
+    return sum(1 << (m - 1) for m in set(months))
+
+
+def mask_months(mask: int) -> frozenset[int]:
+    """The months a 12-bit mask holds."""
+    return frozenset(m for m in range(1, 13) if mask >> (m - 1) & 1)
+
+
 @dataclass(frozen=True)
 class Figure:
     """A period's completions, as the rules see it; `ref` names it in messages."""
@@ -139,15 +149,27 @@ class YearTotal:
 
 
 def maximal(figures: Iterable[Figure]) -> list[Figure]:
-    """Figures whose period lies inside no other figure's period (R5)."""
-    items = list(figures)
-    return [
-        f
-        for f in items
-        if not any(
-            g is not f and g.period.contains(f.period) and g.period != f.period for g in items
-        )
-    ]
+    """Figures whose period lies inside no other, different period (R5).
+
+    One sorted sweep: ordered by start and then longest first, a period is inside
+    an earlier, different one exactly when an earlier one reaches its end month.
+    """
+    items = sorted(
+        figures, key=lambda f: (f.period.year, f.period.start_month, -f.period.end_month)
+    )
+    found: list[Figure] = []
+    reach = 0
+    prev: Period | None = None
+    for f in items:
+        p = f.period
+        if prev is None or p.year != prev.year:
+            reach = 0
+        elif p != prev:
+            reach = max(reach, prev.end_month)
+        if reach < p.end_month:
+            found.append(f)
+        prev = p
+    return found
 
 
 def year_total(figures: Iterable[Figure]) -> YearTotal:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Course, Figure, Source
 from app.domain.periods import Period
+from app.services import totals
 
 
 @dataclass
@@ -79,6 +80,7 @@ def seed(session: Session, directory: Path) -> SeedReport:
         sources[_required(row, "key")] = source
     session.flush()
 
+    touched: set[tuple[int, int]] = set()
     for row in _rows(directory / "attendance.csv"):
         course = courses[_required(row, "course")]
         period = Period.parse(_required(row, "period"))
@@ -104,5 +106,6 @@ def seed(session: Session, directory: Path) -> SeedReport:
                 )
             )
             report.figures += 1
-    session.flush()
+            touched.add((course.id, period.year))
+    totals.refresh(session, touched)
     return report

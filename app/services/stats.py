@@ -1,34 +1,39 @@
 """Totals, series, comparisons, shares and records over stored figures.
 
-Each answer reads the figures it needs in one query, grouped by course and year,
-and hands them to the pure functions in `app.domain`.
+Aggregates read R5 course-year totals (`course_year_totals`, kept current by every
+write) in one query and combine them with the pure functions in `app.domain`;
+only like-for-like comparisons read individual figures, of one year.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import Course, Figure
+from app.db.models import Course, CourseYearTotal, Figure
 from app.domain import periods
 from app.domain import stats as calc
 from app.errors import Invalid, NotFound
 from app.schemas import stats as out
 from app.services.catalog import get_course
 
+NO_FIGURES = periods.YearTotal.over(0, frozenset())
+
 
 @dataclass
-class CourseFigures:
-    """One course's figures, by year."""
+class CourseTotals:
+    """One course's R5 totals, by year."""
 
+    id: int
     slug: str
     name: str
-    years: dict[int, list[periods.Figure]] = field(default_factory=dict)
+    years: dict[int, periods.YearTotal] = field(default_factory=dict)
 
     def total(self, year: int) -> periods.YearTotal:
-        """R5 total for `year` (zero over no months when there are no figures)."""
-        return periods.year_total(self.years.get(year, ()))
+        """The total for `year` (zero over no months when there are no figures)."""
+        return self.years.get(year, NO_FIGURES)
 
     def coverage(self, year: int) -> out.CourseYearTotal:
         """The course's total for `year` as the API shows it."""
@@ -48,39 +53,54 @@ def load(
     course: str | None = None,
     year_from: int | None = None,
     year_to: int | None = None,
-) -> list[CourseFigures]:
-    """Figures grouped by course (in the order courses were added) and year, in one query."""
+) -> list[CourseTotals]:
+    """Course-year totals grouped by course (in the order courses were added), one query."""
     query = (
         select(
             Course.id,
             Course.slug,
             Course.name,
-            Figure.year,
-            Figure.start_month,
-            Figure.end_month,
-            Figure.completions,
+            CourseYearTotal.year,
+            CourseYearTotal.total,
+            CourseYearTotal.months_mask,
         )
-        .join(Figure, Figure.course_id == Course.id)
-        .order_by(Course.id, Figure.year)
+        .join(CourseYearTotal, CourseYearTotal.course_id == Course.id)
+        .order_by(Course.id, CourseYearTotal.year)
     )
     if course is not None:
         query = query.where(Course.id == get_course(session, slug=course).id)
     if year_from is not None:
-        query = query.where(Figure.year >= year_from)
+        query = query.where(CourseYearTotal.year >= year_from)
     if year_to is not None:
-        query = query.where(Figure.year <= year_to)
-    grouped: dict[int, CourseFigures] = {}
-    for course_id, slug, name, year, start, end, completions in session.execute(query):
-        cf = grouped.get(course_id)
-        if cf is None:
-            cf = grouped[course_id] = CourseFigures(slug, name)
-        cf.years.setdefault(year, []).append(
-            periods.Figure(periods.Period(year, start, end), completions)
-        )
+        query = query.where(CourseYearTotal.year <= year_to)
+    grouped: dict[int, CourseTotals] = {}
+    for course_id, slug, name, year, total, mask in session.execute(query):
+        ct = grouped.get(course_id)
+        if ct is None:
+            ct = grouped[course_id] = CourseTotals(course_id, slug, name)
+        ct.years[year] = periods.YearTotal.over(total, periods.mask_months(mask))
     return list(grouped.values())
 
 
-def _all_courses(courses: Iterable[CourseFigures], year: int) -> periods.YearTotal:
+def figures_of(
+    session: Session, *, year: int, course_ids: Iterable[int]
+) -> dict[int, list[periods.Figure]]:
+    """Every figure of `year` for these courses, by course, in one query."""
+    ids = list(course_ids)
+    found: dict[int, list[periods.Figure]] = defaultdict(list)
+    if not ids:
+        return found
+    rows = session.execute(
+        select(Figure.course_id, Figure.start_month, Figure.end_month, Figure.completions).where(
+            Figure.year == year, Figure.course_id.in_(ids)
+        )
+    )
+    for course_id, start, end, completions in rows:
+        found[course_id].append(periods.Figure(periods.Period(year, start, end), completions))
+    return found
+
+
+def _all_courses(courses: Iterable[CourseTotals], year: int) -> periods.YearTotal:
     """R6 total for `year` over the courses that have figures in it."""
     return periods.combine([c.total(year) for c in courses if year in c.years])
 
@@ -91,7 +111,7 @@ def _summary(year: int, t: periods.YearTotal) -> out.YearSummary:
     )
 
 
-def _years(courses: Iterable[CourseFigures]) -> list[int]:
+def _years(courses: Iterable[CourseTotals]) -> list[int]:
     return sorted({y for c in courses for y in c.years})
 
 
@@ -140,17 +160,24 @@ def changes(
         courses = [c for c in courses if from_year in c.years or to_year in c.years]
     elif not courses:
         named = get_course(session, slug=course)
-        courses = [CourseFigures(named.slug, named.name)]
+        courses = [CourseTotals(named.id, named.slug, named.name)]
+
+    # Like for like needs the earlier year's figures only where the months differ.
+    unlike = [c.id for c in courses if c.total(from_year).months != c.total(to_year).months]
+    from_figures = figures_of(session, year=from_year, course_ids=unlike)
 
     rows: list[out.ChangeRow] = []
     for c in courses:
-        to = c.total(to_year)
+        frm, to = c.total(from_year), c.total(to_year)
+        same = frm.total if to.months and frm.months == to.months else None
+        if c.id in from_figures:
+            same = calc.same_months_total(from_figures[c.id], to.months)
         change = calc.change_row(
             from_year=from_year,
             to_year=to_year,
-            frm=c.total(from_year),
+            frm=frm,
             to=to,
-            same_months=calc.same_months_total(c.years.get(from_year, []), to.months),
+            same_months=same,
             earlier_totals=[c.total(y).total for y in c.years if y < to_year],
         )
         rows.append(out.ChangeRow(course=c.slug, name=c.name, **vars(change)))

@@ -1,0 +1,189 @@
+"""Statistics over HTTP reproduce the release, and say when years are not alike."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import AddFigure
+from tests.test_read_api import assert_problem
+
+# API.md's table for 2018 -> 2019 (Jan–Aug).
+TABLE = [
+    # course, from_total, to_total, change, change_pct, to_annualized
+    ("basic-sro", 2273, 2516, 243, 10.7, 3774.0),
+    ("advanced-sro", 531, 599, 68, 12.8, 898.5),
+    ("crime-prevention-through-environmental-design", 98, 165, 67, 68.4, 247.5),
+    ("school-security-officer", 64, 147, 83, 129.7, 220.5),
+    ("sro-management", 113, 136, 23, 20.4, 204.0),
+    ("adolescent-mental-health", 871, 3167, 2296, 263.6, 4750.5),
+]
+
+
+def changes(client: TestClient, **params: str | int) -> dict[str, object]:
+    response = client.get("/api/v1/stats/changes", params={"from": 2018, "to": 2019, **params})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+@pytest.mark.parametrize(("course", "frm", "to", "change", "pct", "annualized"), TABLE)
+def test_release_comparison_row(
+    client: TestClient, course: str, frm: int, to: int, change: int, pct: float, annualized: float
+) -> None:
+    body = changes(client)
+    assert (body["from"], body["to"]) == (2018, 2019)
+    items = body["items"]
+    assert isinstance(items, list)
+    row = next(r for r in items if r["course"] == course)
+    assert row["from_total"] == frm
+    assert row["to_total"] == to
+    assert (row["from_months"], row["to_months"]) == (12, 8)
+    assert row["change"] == change
+    assert row["change_pct"] == pct
+    assert row["comparable"] is False
+    assert row["to_annualized"] == annualized
+    assert row["estimate_method"] == "linear"
+    assert row["record"] is True
+    assert row["from_same_months_total"] is None
+    assert row["change_same_months"] is None
+    assert row["change_same_months_pct"] is None
+    assert row["comparable_note"] == "2019 covers Jan–Aug; 2018 has no Jan–Aug figure"
+
+
+def test_release_comparison_covers_every_course_in_order(client: TestClient) -> None:
+    items = changes(client)["items"]
+    assert isinstance(items, list)
+    assert [r["course"] for r in items] == [row[0] for row in TABLE]
+
+
+def test_release_all_courses_row(client: TestClient) -> None:
+    overall = changes(client)["all_courses"]
+    assert isinstance(overall, dict)
+    assert overall["from_total"] == 3950
+    assert overall["to_total"] == 6730
+    assert (overall["from_months"], overall["to_months"]) == (12, 8)
+    assert overall["change"] == 2780
+    assert overall["change_pct"] == 70.4
+    assert overall["comparable"] is False
+    assert overall["to_annualized"] == 10095.0
+    assert overall["estimate_method"] == "linear"
+    assert overall["record"] is True
+
+
+def test_like_for_like_when_the_earlier_year_has_the_same_months(
+    client: TestClient, add_figure: AddFigure
+) -> None:
+    add_figure("basic-sro", "2018-01/2018-08", 1500)
+    series = client.get("/api/v1/courses/basic-sro/series").json()["items"]
+    assert series[0] == {"year": 2018, "total": 2273, "months_covered": 12, "complete": True}
+
+    row = changes(client, course="basic-sro")["items"][0]  # type: ignore[index]
+    assert row["from_total"] == 2273  # the nested Jan–Aug figure is not double counted
+    assert row["change"] == 243
+    assert row["comparable"] is False
+    assert row["from_same_months_total"] == 1500
+    assert row["change_same_months"] == 1016
+    assert row["change_same_months_pct"] == 67.7
+    assert row["comparable_note"] == "2019 covers Jan–Aug; compared like for like with Jan–Aug 2018"
+
+    # Other courses have no Jan–Aug 2018 figure, so the all-course row has none either.
+    overall = changes(client)["all_courses"]
+    assert isinstance(overall, dict)
+    assert overall["from_same_months_total"] is None
+    assert overall["from_total"] == 3950
+
+
+def test_like_for_like_from_several_nested_figures(
+    client: TestClient, add_figure: AddFigure
+) -> None:
+    add_figure("sro-management", "2018-01/2018-04", 40)
+    add_figure("sro-management", "2018-05/2018-08", 35)
+    row = changes(client, course="sro-management")["items"][0]  # type: ignore[index]
+    assert (row["from_same_months_total"], row["change_same_months"]) == (75, 61)
+    assert row["change_same_months_pct"] == 81.3
+
+
+def test_completed_years_are_comparable(client: TestClient, add_figure: AddFigure) -> None:
+    add_figure("basic-sro", "2019-09/2019-12", 600)
+    row = changes(client, course="basic-sro")["items"][0]  # type: ignore[index]
+    assert (row["to_total"], row["to_months"], row["comparable"]) == (3116, 12, True)
+    assert row["to_annualized"] is None
+    assert row["comparable_note"] is None
+    assert (row["from_same_months_total"], row["change_same_months"]) == (2273, 843)
+    year = client.get("/api/v1/years/2019").json()
+    basic = next(c for c in year["courses"] if c["course"] == "basic-sro")
+    assert (basic["total"], basic["months_covered"], basic["complete"]) == (3116, 12, True)
+    assert (year["total"], year["months_covered"], year["complete"]) == (7330, 8, False)
+
+
+def test_whole_year_figure_supersedes_jan_aug(client: TestClient, add_figure: AddFigure) -> None:
+    add_figure("basic-sro", "2019", 3800)
+    series = client.get("/api/v1/courses/basic-sro/series").json()["items"]
+    assert series[1] == {"year": 2019, "total": 3800, "months_covered": 12, "complete": True}
+
+
+def test_shares(client: TestClient) -> None:
+    y2019 = client.get("/api/v1/stats/shares", params={"year": 2019}).json()
+    assert y2019["total"] == 6730
+    shares = {i["course"]: i["share_pct"] for i in y2019["items"]}
+    assert shares["adolescent-mental-health"] == 47.1
+    assert shares["basic-sro"] == 37.4
+    assert [i["course"] for i in y2019["items"][:2]] == ["adolescent-mental-health", "basic-sro"]
+    y2018 = client.get("/api/v1/stats/shares", params={"year": 2018}).json()
+    assert y2018["items"][0] == {
+        "course": "basic-sro",
+        "name": "Basic SRO",
+        "total": 2273,
+        "share_pct": 57.5,
+    }
+
+
+def test_records(client: TestClient) -> None:
+    items = client.get("/api/v1/stats/records").json()["items"]
+    assert len(items) == 7  # six courses and all courses, each in 2019
+    assert all(i["year"] == 2019 for i in items)
+    overall = next(i for i in items if i["course"] is None)
+    assert (overall["total"], overall["previous_best"], overall["previous_best_year"]) == (
+        6730,
+        3950,
+        2018,
+    )
+    assert overall["months_covered"] == 8
+    assert client.get("/api/v1/stats/records", params={"year": 2018}).json()["items"] == []
+    one = client.get("/api/v1/stats/records", params={"course": "basic-sro"}).json()["items"]
+    assert [(i["course"], i["year"], i["total"]) for i in one] == [("basic-sro", 2019, 2516)]
+
+
+def test_totals_groupings(client: TestClient) -> None:
+    by_year = client.get("/api/v1/stats/totals").json()
+    assert by_year["by"] == "year"
+    assert [(i["year"], i["total"], i["months_covered"]) for i in by_year["items"]] == [
+        (2018, 3950, 12),
+        (2019, 6730, 8),
+    ]
+    by_course = client.get("/api/v1/stats/totals", params={"by": "course"}).json()["items"]
+    assert {i["course"]: i["total"] for i in by_course}["basic-sro"] == 2273 + 2516
+    both = client.get(
+        "/api/v1/stats/totals", params={"by": "course_year", "year_from": 2019}
+    ).json()["items"]
+    assert len(both) == 6
+    assert {i["course"]: i["total"] for i in both}["adolescent-mental-health"] == 3167
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/v1/stats/changes?from=abc&to=2019", 422),
+        ("/api/v1/stats/changes?from=2019&to=2018", 422),
+        ("/api/v1/stats/changes?from=2019&to=2019", 422),
+        ("/api/v1/stats/changes?to=2019", 422),
+        ("/api/v1/stats/changes?from=2018&to=2019&course=nope", 404),
+        ("/api/v1/stats/shares?year=abc", 422),
+        ("/api/v1/stats/shares", 422),
+        ("/api/v1/stats/shares?year=2017", 404),
+        ("/api/v1/stats/totals?by=month", 422),
+        ("/api/v1/stats/totals?course=nope", 404),
+        ("/api/v1/stats/records?year=-5", 422),
+        ("/api/v1/stats/records?course=nope", 404),
+    ],
+)
+def test_bad_stats_parameters(client: TestClient, path: str, status: int) -> None:
+    assert_problem(client.get(path), status)
