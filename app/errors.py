@@ -2,7 +2,7 @@
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,11 +18,29 @@ class DomainError(Exception):
 
     status = 400
     type_slug = "bad-request"
+    headers: ClassVar[dict[str, str] | None] = None
 
     def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+
+
+class Unauthorized(DomainError):
+    """No key, or a key that is unknown or revoked."""
+
+    status = 401
+    type_slug = "unauthorized"
+    headers: ClassVar[dict[str, str] | None] = {
+        "WWW-Authenticate": 'Bearer realm="enrollment-stats"'
+    }
+
+
+class Forbidden(DomainError):
+    """A valid key without the scope the operation needs."""
+
+    status = 403
+    type_slug = "forbidden"
 
 
 class NotFound(DomainError):
@@ -37,6 +55,13 @@ class Conflict(DomainError):
 
     status = 409
     type_slug = "conflict"
+
+
+class PreconditionFailed(DomainError):
+    """`If-Match` names a version that is no longer current."""
+
+    status = 412
+    type_slug = "precondition-failed"
 
 
 class Invalid(DomainError):
@@ -97,6 +122,7 @@ def install_handlers(app: FastAPI) -> None:
             instance=request.url.path,
             type_=f"/problems/{exc.type_slug}",
             errors=exc.errors,
+            headers=exc.headers,
         )
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:

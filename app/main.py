@@ -8,7 +8,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse
 
 from app import __version__
-from app.api.routes import attendance, courses, ops, sources, stats, years
+from app.api.routes import attendance, audit, courses, ops, sources, stats, years
 from app.db.session import make_engine, make_sessionmaker
 from app.errors import install_handlers
 from app.schemas.common import Problem
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "attendance", "description": "Figures: completions per course and period."},
             {"name": "stats", "description": "Totals, changes, shares and records."},
             {"name": "sources", "description": "Where figures came from."},
+            {"name": "audit", "description": "Who changed what, when (admin key)."},
             {"name": "operations", "description": "Health and readiness."},
         ],
     )
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.write_sessionmaker = make_sessionmaker(engine, write=True)
 
     app.add_middleware(
         CORSMiddleware,
@@ -79,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_handlers(app)
 
-    for module in (courses, years, attendance, stats, sources):
+    for module in (courses, years, attendance, stats, sources, audit):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
 

@@ -1,12 +1,16 @@
 """Dependencies shared by routes: the request's session and common query parameters."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
 
 from app.db.session import transaction
+from app.errors import Forbidden, Unauthorized
+from app.services import keys
+from app.services.audit import Actor
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -31,4 +35,80 @@ OptionalYear = Annotated[
 CourseFilter = Annotated[
     str | None,
     Query(description="A course slug.", max_length=100, examples=["basic-sro"]),
+]
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """A unit of work that writes: on SQLite it holds the write lock from its start."""
+    with transaction(request.app.state.write_sessionmaker) as session:
+        yield session
+
+
+WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller behind a valid key."""
+
+    key_id: int
+    name: str
+    prefix: str
+    scopes: frozenset[str]
+
+    @property
+    def actor(self) -> Actor:
+        """The principal as the author of a change."""
+        return Actor(self.name, self.prefix)
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthorized("This operation needs an API key: send 'Authorization: Bearer <key>'.")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send the API key as 'Authorization: Bearer <key>'.")
+    return token.strip()
+
+
+def require(scope: str) -> Callable[..., Principal]:
+    """A dependency admitting keys with `scope` (401 without a valid key, 403 without scope)."""
+
+    def dependency(request: Request) -> Principal:
+        token = _bearer(request)
+        with transaction(request.app.state.write_sessionmaker) as session:
+            key = keys.authenticate(session, token)
+            if key is None:
+                raise Unauthorized("The API key is unknown or revoked.")
+            scopes = keys.scopes_of(key)
+            if scope not in scopes:
+                raise Forbidden(f"The key '{key.name}' lacks the '{scope}' scope.")
+            keys.touch(key)
+            return Principal(key.id, key.name, key.prefix, scopes)
+
+    return dependency
+
+
+WriteKey = Annotated[Principal, Depends(require("write"))]
+AdminKey = Annotated[Principal, Depends(require("admin"))]
+
+AsOf = Annotated[
+    str | None,
+    Query(
+        description="Answer as the data stood then: an ISO date (its end, UTC) or timestamp.",
+        max_length=40,
+        examples=["2019-09-16"],
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(description="The figure's ETag; the write fails with 412 if it changed since."),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        description="Repeat a POST safely: a repeat with the same key replays the first answer.",
+        max_length=200,
+    ),
 ]

@@ -1,8 +1,18 @@
 """Tables. Figures are the API's "attendance": completions of one course in one period."""
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import Base, UTCDateTime, utcnow
@@ -107,3 +117,87 @@ class CourseYearTotal(Base):
     months_mask: Mapped[int]
 
     __table_args__ = (Index("ix_course_year_totals_year", "year"),)
+
+
+class FigureRevision(Base):
+    """One vintage of a figure: its values from `recorded_at` until the next revision.
+
+    Written with every create, revision and delete (`action`), never changed, so
+    `as_of` answers and `/revisions` can show what was known when. A delete is a
+    revision too: the last values, marked `delete`.
+    """
+
+    __tablename__ = "figure_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    figure_id: Mapped[int]
+    revision: Mapped[int]
+    action: Mapped[str] = mapped_column(String(10))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="RESTRICT"))
+    year: Mapped[int]
+    start_month: Mapped[int]
+    end_month: Mapped[int]
+    completions: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="RESTRICT"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str | None] = mapped_column(String(100))
+
+    course: Mapped[Course] = relationship(lazy="joined", innerjoin=True)
+
+    __table_args__ = (
+        UniqueConstraint("figure_id", "revision"),
+        CheckConstraint("action IN ('create', 'update', 'delete')", name="action"),
+        Index("ix_figure_revisions_recorded_at", "recorded_at"),
+        Index("ix_figure_revisions_course_year", "course_id", "year"),
+    )
+
+
+class ApiKey(Base):
+    """A key for writes; only its SHA-256 is stored, found by its short prefix."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(20), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who changed what, when: one row per write, with the values before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    key_prefix: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(50))
+    resource: Mapped[str] = mapped_column(String(200))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+
+class IdempotencyRecord(Base):
+    """The first response to a POST with an `Idempotency-Key`, replayed for repeats."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    body: Mapped[str] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("api_key_id", "key"),)

@@ -4,14 +4,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+WRITE = "enrollment_stats_write"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL for concurrent readers, a busy timeout instead of 'database is locked', FKs on."""
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """WAL for concurrent readers, a busy timeout instead of 'database is locked', FKs on.
+
+    The driver's own transaction handling is turned off so that `_sqlite_begin`
+    decides how each transaction starts.
+    """
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -20,17 +26,41 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    """Writers take the write lock when they begin (BEGIN IMMEDIATE).
+
+    A writer that first read under a plain BEGIN could not upgrade its lock once
+    another writer committed, and would fail with 'database is locked'; taking the
+    lock first makes writers queue on the busy timeout and see each other's rows,
+    so the rules checked inside the transaction hold when it commits.
+    """
+    immediate = connection.get_execution_options().get(WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`, with SQLite connections configured for a web service."""
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit; `write` ones serialize."""
+    bind = engine.execution_options(**{WRITE: True}) if write else engine
+    return sessionmaker(bind, expire_on_commit=False)
+
+
+def lock_course(session: Session, course_id: int) -> None:
+    """Serialize writers of one course's figures, so R2/R3 checks see each other.
+
+    SQLite writers already hold the database's single write lock; PostgreSQL takes
+    a transaction-scoped advisory lock on the course.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": course_id})
 
 
 @contextmanager

@@ -1,14 +1,11 @@
 """Courses, sources and figures ("attendance") as the API shows them."""
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.periods import Period
-
-if TYPE_CHECKING:
-    from app.db.models import Figure as FigureRow
 
 
 class CourseOut(BaseModel):
@@ -105,22 +102,130 @@ class AttendanceOut(BaseModel):
     recorded_at: datetime = Field(description="When this value was recorded (UTC).")
 
 
-def attendance_out(figure: "FigureRow") -> AttendanceOut:
-    """A stored figure as the API shows it, with its period written out."""
-    period = Period(figure.year, figure.start_month, figure.end_month)
+class RevisionOut(BaseModel):
+    """One vintage of a figure: its values from `recorded_at` until the next revision."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "figure_id": 2,
+                "revision": 2,
+                "action": "update",
+                "course": "basic-sro",
+                "period": "2019-01/2019-08",
+                "period_label": "Jan–Aug 2019",
+                "completions": 2520,
+                "status": "final",
+                "note": "Corrected after an audit.",
+                "source_id": 1,
+                "recorded_at": "2026-11-28T18:20:00.123456Z",
+                "recorded_by": "office",
+            }
+        }
+    )
+
+    figure_id: int
+    revision: int
+    action: str = Field(description="`create`, `update` or `delete`.")
+    course: str
+    period: str
+    period_label: str
+    completions: int
+    status: str
+    note: str | None
+    source_id: int
+    recorded_at: datetime
+    recorded_by: str | None = Field(description="The name of the key that made the change.")
+
+
+class Revisions(BaseModel):
+    """Every revision of one figure, oldest first."""
+
+    figure_id: int
+    items: list[RevisionOut]
+
+
+def _period(row: Any) -> Period:
+    return Period(row.year, row.start_month, row.end_month)
+
+
+def attendance_out(row: Any) -> AttendanceOut:
+    """A figure row (with the course slug as `course`) as the API shows it."""
+    period = _period(row)
     return AttendanceOut(
-        id=figure.id,
-        course=figure.course.slug,
-        year=figure.year,
-        start_month=figure.start_month,
-        end_month=figure.end_month,
+        id=row.id,
+        course=row.course,
+        year=row.year,
+        start_month=row.start_month,
+        end_month=row.end_month,
         period=period.iso,
         period_label=period.label,
         months=len(period.months),
-        completions=figure.completions,
-        status=figure.status,
-        note=figure.note,
-        source_id=figure.source_id,
-        revision=figure.revision,
-        recorded_at=figure.recorded_at,
+        completions=row.completions,
+        status=row.status,
+        note=row.note,
+        source_id=row.source_id,
+        revision=row.revision,
+        recorded_at=row.recorded_at,
     )
+
+
+def revision_out(rev: Any) -> RevisionOut:
+    """A stored revision as the API shows it."""
+    period = _period(rev)
+    return RevisionOut(
+        figure_id=rev.figure_id,
+        revision=rev.revision,
+        action=rev.action,
+        course=rev.course.slug,
+        period=period.iso,
+        period_label=period.label,
+        completions=rev.completions,
+        status=rev.status,
+        note=rev.note,
+        source_id=rev.source_id,
+        recorded_at=rev.recorded_at,
+        recorded_by=rev.recorded_by,
+    )
+
+
+class ImportReportOut(BaseModel):
+    """What an import stored."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"rows": 12, "created": 1, "revised": 1, "unchanged": 10}}
+    )
+
+    rows: int
+    created: int
+    revised: int
+    unchanged: int
+
+
+class AuditEntryOut(BaseModel):
+    """One write: who, when, what, and the values before and after."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "example": {
+                "id": 7,
+                "at": "2026-11-28T18:20:00.123456Z",
+                "actor": "office",
+                "key_prefix": "esk_1a2b3c4d",
+                "action": "figure.update",
+                "resource": "/api/v1/attendance/2",
+                "before": {"completions": 2516},
+                "after": {"completions": 2520},
+            }
+        },
+    )
+
+    id: int
+    at: datetime
+    actor: str
+    key_prefix: str | None
+    action: str
+    resource: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None

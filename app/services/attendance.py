@@ -1,20 +1,45 @@
-"""Figures ("attendance"): look-ups and filtered lists."""
+"""Figures ("attendance"): reads (live or as of a moment) and single writes.
 
-from sqlalchemy import select
+Every write checks R1–R4 inside the transaction, under the course's write lock,
+keeps a revision, refreshes the course-year totals and lands in the audit log.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db.models import Figure
-from app.errors import Invalid, NotFound
+from app.db.base import utcnow
+from app.db.models import Course, Figure, FigureRevision, Source
+from app.db.session import lock_course
+from app.domain import periods
+from app.domain.rules import Violation, check_figure
+from app.errors import Conflict, DomainError, Invalid, NotFound, PreconditionFailed
+from app.schemas.writes import FigureIn, FigurePatch
+from app.services import audit, totals
+from app.services.audit import Actor
 from app.services.catalog import get_course
+from app.services.history import figure_view
 from app.services.pagination import PageResult, paginate
 
 
-def get_figure(session: Session, *, figure_id: int) -> Figure:
-    """The figure with `figure_id`, or 404."""
-    figure = session.get(Figure, figure_id)
-    if figure is None:
-        raise NotFound(f"No attendance figure {figure_id}.")
-    return figure
+def _rows(as_of: datetime | None) -> tuple[Select[Any], Any]:
+    """Select figure rows (with the course slug as `course`) and the view they come from."""
+    view = figure_view(as_of)
+    query = select(*view.c, Course.slug.label("course")).join(Course, Course.id == view.c.course_id)
+    return query, view
+
+
+def get_figure_row(session: Session, *, figure_id: int, as_of: datetime | None = None) -> Row[Any]:
+    """One figure as it stands (or stood at `as_of`), or 404."""
+    query, view = _rows(as_of)
+    row = session.execute(query.where(view.c.id == figure_id)).one_or_none()
+    if row is None:
+        when = "" if as_of is None else f" as of {as_of.isoformat()}"
+        raise NotFound(f"No attendance figure {figure_id}{when}.")
+    return row
 
 
 def list_figures(
@@ -24,22 +49,272 @@ def list_figures(
     year: int | None = None,
     year_from: int | None = None,
     year_to: int | None = None,
+    as_of: datetime | None = None,
     limit: int,
     cursor: str | None,
-) -> PageResult[Figure]:
-    """Figures matching every filter given, in the order they were recorded."""
+) -> PageResult[Row[Any]]:
+    """Figures matching every filter, in the order they were first recorded."""
     if year_from is not None and year_to is not None and year_from > year_to:
         raise Invalid(
             f"year_from ({year_from}) is after year_to ({year_to}).",
             errors=[{"field": "year_from", "message": "must not be after year_to"}],
         )
-    query = select(Figure)
+    query, view = _rows(as_of)
     if course is not None:
-        query = query.where(Figure.course_id == get_course(session, slug=course).id)
+        query = query.where(view.c.course_id == get_course(session, slug=course).id)
     if year is not None:
-        query = query.where(Figure.year == year)
+        query = query.where(view.c.year == year)
     if year_from is not None:
-        query = query.where(Figure.year >= year_from)
+        query = query.where(view.c.year >= year_from)
     if year_to is not None:
-        query = query.where(Figure.year <= year_to)
-    return paginate(session, query, key=Figure.id, limit=limit, cursor=cursor)
+        query = query.where(view.c.year <= year_to)
+    return paginate(session, query, key=view.c.id, limit=limit, cursor=cursor, rows=True)
+
+
+# --- writes -----------------------------------------------------------------------
+
+
+def etag(figure: Figure | Row[Any]) -> str:
+    """The figure's version as a strong ETag: it changes with every revision."""
+    return f'"{figure.id}-{figure.revision}"'
+
+
+def snapshot(figure: Figure, course: str) -> dict[str, Any]:
+    """The figure's values, for the audit log."""
+    p = periods.Period(figure.year, figure.start_month, figure.end_month)
+    return {
+        "id": figure.id,
+        "course": course,
+        "period": p.iso,
+        "completions": figure.completions,
+        "status": figure.status,
+        "note": figure.note,
+        "source_id": figure.source_id,
+        "revision": figure.revision,
+    }
+
+
+def _raise(violations: list[Violation]) -> None:
+    """The first violation decides the status (R1/R2 409, R3/R4 422); all are listed."""
+    if not violations:
+        return
+    first = violations[0]
+    errors = [{"field": v.field, "message": f"{v.rule}: {v.message}"} for v in violations]
+    cls: type[DomainError] = Conflict if first.status == 409 else Invalid
+    raise cls(first.message, errors=errors)
+
+
+def _ref(f: Figure) -> periods.Figure:
+    return periods.Figure(
+        periods.Period(f.year, f.start_month, f.end_month), f.completions, f"figure {f.id}"
+    )
+
+
+def _source(session: Session, source_id: int) -> Source:
+    source = session.get(Source, source_id)
+    if source is None:
+        raise Invalid(
+            f"No source {source_id}; create it with POST /api/v1/sources first.",
+            errors=[{"field": "source_id", "message": f"no source {source_id}"}],
+        )
+    return source
+
+
+def _course_for_write(session: Session, slug: str) -> Course:
+    course = session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        raise Invalid(
+            f"No course '{slug}'.", errors=[{"field": "course", "message": f"no course '{slug}'"}]
+        )
+    lock_course(session, course.id)
+    return course
+
+
+def check(
+    session: Session,
+    *,
+    course: Course,
+    period: periods.Period,
+    completions: int,
+    ignore_id: int | None = None,
+) -> None:
+    """R1–R4 for a figure of `course` in `period`, against the stored figures."""
+    others = session.scalars(
+        select(Figure).where(Figure.course_id == course.id, Figure.year == period.year)
+    )
+    _raise(
+        check_figure(
+            periods.Figure(period, completions, "the new figure"),
+            [_ref(f) for f in others if f.id != ignore_id],
+            course=course.slug,
+            first_offered_year=course.first_offered_year,
+            today=datetime.now(UTC).date(),
+        )
+    )
+
+
+def _revision(figure: Figure, action: str, actor: Actor) -> FigureRevision:
+    return FigureRevision(
+        figure_id=figure.id,
+        revision=figure.revision,
+        action=action,
+        course_id=figure.course_id,
+        year=figure.year,
+        start_month=figure.start_month,
+        end_month=figure.end_month,
+        completions=figure.completions,
+        status=figure.status,
+        note=figure.note,
+        source_id=figure.source_id,
+        recorded_at=figure.recorded_at,
+        recorded_by=actor.name,
+    )
+
+
+def _flush(session: Session, course: Course, period: periods.Period) -> None:
+    """Flush; R1's unique constraint is the last word when writers race."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"{course.slug} already has a figure for {period.label}.",
+            errors=[{"field": "period", "message": "R1: one live figure per course and period"}],
+        ) from exc
+
+
+def create(session: Session, *, data: FigureIn, actor: Actor) -> Figure:
+    """Store a new figure (R1–R4), its first revision and an audit entry."""
+    course = _course_for_write(session, data.course)
+    period = data.period_value()
+    _source(session, data.source_id)
+    check(session, course=course, period=period, completions=data.completions)
+    figure = Figure(
+        course_id=course.id,
+        year=period.year,
+        start_month=period.start_month,
+        end_month=period.end_month,
+        completions=data.completions,
+        status=data.status,
+        note=data.note,
+        source_id=data.source_id,
+        revision=1,
+        recorded_at=utcnow(),
+    )
+    session.add(figure)
+    _flush(session, course, period)
+    session.add(_revision(figure, "create", actor))
+    totals.refresh(session, [(course.id, period.year)])
+    audit.record(
+        session,
+        actor=actor.name,
+        key_prefix=actor.key_prefix,
+        action="figure.create",
+        resource=f"/api/v1/attendance/{figure.id}",
+        after=snapshot(figure, course.slug),
+    )
+    return figure
+
+
+def _locked_figure(session: Session, figure_id: int, if_match: str | None) -> Figure:
+    figure = session.get(Figure, figure_id)
+    if figure is None:
+        raise NotFound(f"No attendance figure {figure_id}.")
+    lock_course(session, figure.course_id)
+    session.refresh(figure)
+    if if_match is not None and if_match.strip() != "*":
+        wanted = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+        if etag(figure) not in wanted:
+            raise PreconditionFailed(
+                f"Figure {figure_id} is now at revision {figure.revision} "
+                f"(ETag {etag(figure)}); fetch it again before changing it."
+            )
+    return figure
+
+
+def revise(
+    session: Session,
+    *,
+    figure_id: int,
+    data: FigureIn | FigurePatch,
+    actor: Actor,
+    if_match: str | None = None,
+) -> Figure:
+    """Change a figure (PUT replaces, PATCH merges), keeping the old values as a revision."""
+    figure = _locked_figure(session, figure_id, if_match)
+    old_course = figure.course
+    before = snapshot(figure, old_course.slug)
+    old_key = (figure.course_id, figure.year)
+
+    fields = data.model_fields_set
+    course = old_course
+    if isinstance(data, FigureIn):
+        course = _course_for_write(session, data.course)
+        period = data.period_value()
+        values: dict[str, Any] = {
+            "completions": data.completions,
+            "status": data.status,
+            "note": data.note,
+            "source_id": data.source_id,
+        }
+    else:
+        period = data.parsed_period() or periods.Period(
+            figure.year, figure.start_month, figure.end_month
+        )
+        values = {k: getattr(data, k) for k in ("completions", "status", "note", "source_id")}
+        values = {k: v for k, v in values.items() if k in fields and (v is not None or k == "note")}
+    if "source_id" in values:
+        _source(session, values["source_id"])
+    completions = values.get("completions", figure.completions)
+    check(session, course=course, period=period, completions=completions, ignore_id=figure.id)
+
+    unchanged = (
+        course.id == figure.course_id
+        and (period.year, period.start_month, period.end_month)
+        == (figure.year, figure.start_month, figure.end_month)
+        and all(getattr(figure, k) == v for k, v in values.items())
+    )
+    if unchanged:
+        return figure
+    figure.course_id = course.id
+    figure.year, figure.start_month, figure.end_month = (
+        period.year,
+        period.start_month,
+        period.end_month,
+    )
+    for k, v in values.items():
+        setattr(figure, k, v)
+    figure.revision += 1
+    figure.recorded_at = utcnow()
+    _flush(session, course, period)
+    session.add(_revision(figure, "update", actor))
+    totals.refresh(session, {old_key, (course.id, period.year)})
+    audit.record(
+        session,
+        actor=actor.name,
+        key_prefix=actor.key_prefix,
+        action="figure.update",
+        resource=f"/api/v1/attendance/{figure.id}",
+        before=before,
+        after=snapshot(figure, course.slug),
+    )
+    return figure
+
+
+def delete(session: Session, *, figure_id: int, actor: Actor, if_match: str | None = None) -> None:
+    """Remove a figure from current answers; its revisions (and `as_of` answers) keep it."""
+    figure = _locked_figure(session, figure_id, if_match)
+    before = snapshot(figure, figure.course.slug)
+    figure.revision += 1
+    figure.recorded_at = utcnow()
+    session.add(_revision(figure, "delete", actor))
+    key = (figure.course_id, figure.year)
+    session.delete(figure)
+    totals.refresh(session, [key])
+    audit.record(
+        session,
+        actor=actor.name,
+        key_prefix=actor.key_prefix,
+        action="figure.delete",
+        resource=f"/api/v1/attendance/{figure_id}",
+        before=before,
+    )

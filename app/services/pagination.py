@@ -5,9 +5,9 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.errors import Invalid
@@ -50,16 +50,22 @@ def paginate(
     session: Session,
     query: Select[T],
     *,
-    key: InstrumentedAttribute[int],
+    key: ColumnElement[int] | InstrumentedAttribute[int],
     limit: int,
     cursor: str | None,
-) -> PageResult[T]:
-    """Run `query` one page at a time, ordered by the integer `key` (keyset, not offset)."""
+    rows: bool = False,
+) -> PageResult[Any]:
+    """Run `query` one page at a time, ordered by the integer `key` (keyset, not offset).
+
+    Items are the query's single entity, or whole rows with `rows=True`.
+    """
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     page_query = query.order_by(key).limit(limit + 1)
     if cursor is not None:
         page_query = page_query.where(key > decode_cursor(cursor))
-    rows = list(session.scalars(page_query).unique())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return PageResult(rows, total, encode_cursor(getattr(rows[-1], key.key)) if more else None)
+    result = session.execute(page_query)
+    items = list(result.all() if rows else result.scalars().unique())
+    more = len(items) > limit
+    items = items[:limit]
+    name = str(key.key)
+    return PageResult(items, total, encode_cursor(getattr(items[-1], name)) if more else None)

@@ -2,7 +2,6 @@
 
 import csv
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
@@ -10,7 +9,11 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Course, Figure, Source
 from app.domain.periods import Period
-from app.services import totals
+from app.schemas.writes import CourseIn, FigureIn, SourceIn
+from app.services import attendance, catalog
+from app.services.audit import Actor
+
+SEED = Actor("seed")
 
 
 @dataclass
@@ -36,51 +39,33 @@ def _required(row: dict[str, str | None], key: str) -> str:
 
 
 def seed(session: Session, directory: Path) -> SeedReport:
-    """Add what `directory` holds and the database lacks; never change stored rows."""
+    """Add what `directory` holds and the database lacks, through the ordinary write
+    paths (rules, revisions, totals, audit as `seed`); never change stored rows."""
     report = SeedReport()
     courses: dict[str, Course] = {}
     for row in _rows(directory / "courses.csv"):
         slug = _required(row, "slug")
         course = session.scalar(select(Course).where(Course.slug == slug))
         if course is None:
-            year = row.get("first_offered_year")
-            course = Course(
-                slug=slug,
-                name=_required(row, "name"),
-                description=row.get("description"),
-                audience=row.get("audience"),
-                first_offered_year=int(year) if year else None,
-            )
-            session.add(course)
+            course = catalog.create_course(session, data=CourseIn.model_validate(row), actor=SEED)
             report.courses += 1
         courses[slug] = course
 
     sources: dict[str, Source] = {}
     for row in _rows(directory / "sources.csv"):
-        title, publisher = _required(row, "title"), _required(row, "publisher")
-        published_on = date.fromisoformat(_required(row, "published_on"))
+        data = SourceIn.model_validate({k: v for k, v in row.items() if k != "key"})
         source = session.scalar(
             select(Source).where(
-                Source.title == title,
-                Source.publisher == publisher,
-                Source.published_on == published_on,
+                Source.title == data.title,
+                Source.publisher == data.publisher,
+                Source.published_on == data.published_on,
             )
         )
         if source is None:
-            source = Source(
-                title=title,
-                publisher=publisher,
-                place=row.get("place"),
-                published_on=published_on,
-                url=row.get("url"),
-                notes=row.get("notes"),
-            )
-            session.add(source)
+            source = catalog.create_source(session, data=data, actor=SEED)
             report.sources += 1
         sources[_required(row, "key")] = source
-    session.flush()
 
-    touched: set[tuple[int, int]] = set()
     for row in _rows(directory / "attendance.csv"):
         course = courses[_required(row, "course")]
         period = Period.parse(_required(row, "period"))
@@ -93,19 +78,10 @@ def seed(session: Session, directory: Path) -> SeedReport:
             )
         )
         if exists is None:
-            session.add(
-                Figure(
-                    course_id=course.id,
-                    year=period.year,
-                    start_month=period.start_month,
-                    end_month=period.end_month,
-                    completions=int(_required(row, "completions")),
-                    status=row.get("status") or "final",
-                    note=row.get("note"),
-                    source_id=sources[_required(row, "source")].id,
-                )
+            values = {k: v for k, v in row.items() if k != "source" and v is not None}
+            figure = FigureIn.model_validate(
+                {**values, "source_id": sources[_required(row, "source")].id}
             )
+            attendance.create(session, data=figure, actor=SEED)
             report.figures += 1
-            touched.add((course.id, period.year))
-    totals.refresh(session, touched)
     return report

@@ -8,16 +8,18 @@ only like-for-like comparisons read individual figures, of one year.
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import Course, CourseYearTotal, Figure
+from app.db.models import Course, CourseYearTotal
 from app.domain import periods
 from app.domain import stats as calc
 from app.errors import Invalid, NotFound
 from app.schemas import stats as out
 from app.services.catalog import get_course
+from app.services.history import figure_view
 
 NO_FIGURES = periods.YearTotal.over(0, frozenset())
 
@@ -53,46 +55,90 @@ def load(
     course: str | None = None,
     year_from: int | None = None,
     year_to: int | None = None,
+    as_of: datetime | None = None,
 ) -> list[CourseTotals]:
-    """Course-year totals grouped by course (in the order courses were added), one query."""
+    """R5 totals grouped by course (in the order courses were added) and year, one query.
+
+    Current answers read the stored course-year totals; `as_of` answers sum the
+    figures in force then, with the same rule.
+    """
+    course_id = None if course is None else get_course(session, slug=course).id
+    if as_of is not None:
+        return _load_as_of(
+            session, as_of=as_of, course_id=course_id, year_from=year_from, year_to=year_to
+        )
+    t = CourseYearTotal
+    query = (
+        select(Course.id, Course.slug, Course.name, t.year, t.total, t.months_mask)
+        .join(t, t.course_id == Course.id)
+        .order_by(Course.id, t.year)
+    )
+    if course_id is not None:
+        query = query.where(t.course_id == course_id)
+    if year_from is not None:
+        query = query.where(t.year >= year_from)
+    if year_to is not None:
+        query = query.where(t.year <= year_to)
+    grouped: dict[int, CourseTotals] = {}
+    for cid, slug, name, year, total, mask in session.execute(query):
+        ct = grouped.get(cid)
+        if ct is None:
+            ct = grouped[cid] = CourseTotals(cid, slug, name)
+        ct.years[year] = periods.YearTotal.over(total, periods.mask_months(mask))
+    return list(grouped.values())
+
+
+def _load_as_of(
+    session: Session,
+    *,
+    as_of: datetime,
+    course_id: int | None,
+    year_from: int | None,
+    year_to: int | None,
+) -> list[CourseTotals]:
+    v = figure_view(as_of)
     query = (
         select(
             Course.id,
             Course.slug,
             Course.name,
-            CourseYearTotal.year,
-            CourseYearTotal.total,
-            CourseYearTotal.months_mask,
+            v.c.year,
+            v.c.start_month,
+            v.c.end_month,
+            v.c.completions,
         )
-        .join(CourseYearTotal, CourseYearTotal.course_id == Course.id)
-        .order_by(Course.id, CourseYearTotal.year)
+        .join(v, v.c.course_id == Course.id)
+        .order_by(Course.id, v.c.year)
     )
-    if course is not None:
-        query = query.where(Course.id == get_course(session, slug=course).id)
+    if course_id is not None:
+        query = query.where(v.c.course_id == course_id)
     if year_from is not None:
-        query = query.where(CourseYearTotal.year >= year_from)
+        query = query.where(v.c.year >= year_from)
     if year_to is not None:
-        query = query.where(CourseYearTotal.year <= year_to)
+        query = query.where(v.c.year <= year_to)
     grouped: dict[int, CourseTotals] = {}
-    for course_id, slug, name, year, total, mask in session.execute(query):
-        ct = grouped.get(course_id)
-        if ct is None:
-            ct = grouped[course_id] = CourseTotals(course_id, slug, name)
-        ct.years[year] = periods.YearTotal.over(total, periods.mask_months(mask))
+    figures: dict[tuple[int, int], list[periods.Figure]] = defaultdict(list)
+    for cid, slug, name, year, start, end, completions in session.execute(query):
+        if cid not in grouped:
+            grouped[cid] = CourseTotals(cid, slug, name)
+        figures[cid, year].append(periods.Figure(periods.Period(year, start, end), completions))
+    for (cid, year), items in figures.items():
+        grouped[cid].years[year] = periods.year_total(items)
     return list(grouped.values())
 
 
 def figures_of(
-    session: Session, *, year: int, course_ids: Iterable[int]
+    session: Session, *, year: int, course_ids: Iterable[int], as_of: datetime | None = None
 ) -> dict[int, list[periods.Figure]]:
-    """Every figure of `year` for these courses, by course, in one query."""
+    """Every figure of `year` for these courses (as of a moment), by course, in one query."""
     ids = list(course_ids)
     found: dict[int, list[periods.Figure]] = defaultdict(list)
     if not ids:
         return found
+    v = figure_view(as_of)
     rows = session.execute(
-        select(Figure.course_id, Figure.start_month, Figure.end_month, Figure.completions).where(
-            Figure.year == year, Figure.course_id.in_(ids)
+        select(v.c.course_id, v.c.start_month, v.c.end_month, v.c.completions).where(
+            v.c.year == year, v.c.course_id.in_(ids)
         )
     )
     for course_id, start, end, completions in rows:
@@ -115,15 +161,15 @@ def _years(courses: Iterable[CourseTotals]) -> list[int]:
     return sorted({y for c in courses for y in c.years})
 
 
-def year_summaries(session: Session) -> list[out.YearSummary]:
+def year_summaries(session: Session, *, as_of: datetime | None = None) -> list[out.YearSummary]:
     """Every year with figures and its all-course total."""
-    courses = load(session)
+    courses = load(session, as_of=as_of)
     return [_summary(y, _all_courses(courses, y)) for y in _years(courses)]
 
 
-def year_detail(session: Session, *, year: int) -> out.YearDetail:
+def year_detail(session: Session, *, year: int, as_of: datetime | None = None) -> out.YearDetail:
     """One year's all-course total and each course's total; 404 without figures."""
-    courses = [c for c in load(session, year_from=year, year_to=year) if year in c.years]
+    courses = load(session, year_from=year, year_to=year, as_of=as_of)
     if not courses:
         raise NotFound(f"No figures for {year}.")
     t = _all_courses(courses, year)
@@ -132,10 +178,10 @@ def year_detail(session: Session, *, year: int) -> out.YearDetail:
     )
 
 
-def series(session: Session, *, slug: str) -> out.Series:
+def series(session: Session, *, slug: str, as_of: datetime | None = None) -> out.Series:
     """A course's total for each year it has figures."""
     course = get_course(session, slug=slug)
-    loaded = load(session, course=slug)
+    loaded = load(session, course=slug, as_of=as_of)
     items = []
     if loaded:
         c = loaded[0]
@@ -147,7 +193,12 @@ def series(session: Session, *, slug: str) -> out.Series:
 
 
 def changes(
-    session: Session, *, from_year: int, to_year: int, course: str | None = None
+    session: Session,
+    *,
+    from_year: int,
+    to_year: int,
+    course: str | None = None,
+    as_of: datetime | None = None,
 ) -> out.Changes:
     """Per-course and all-course comparison of two years (see API.md, Comparisons)."""
     if from_year >= to_year:
@@ -155,7 +206,7 @@ def changes(
             f"'from' ({from_year}) must be an earlier year than 'to' ({to_year}).",
             errors=[{"field": "from", "message": "must be before 'to'"}],
         )
-    courses = load(session, course=course, year_to=to_year)
+    courses = load(session, course=course, year_to=to_year, as_of=as_of)
     if course is None:
         courses = [c for c in courses if from_year in c.years or to_year in c.years]
     elif not courses:
@@ -164,7 +215,7 @@ def changes(
 
     # Like for like needs the earlier year's figures only where the months differ.
     unlike = [c.id for c in courses if c.total(from_year).months != c.total(to_year).months]
-    from_figures = figures_of(session, year=from_year, course_ids=unlike)
+    from_figures = figures_of(session, year=from_year, course_ids=unlike, as_of=as_of)
 
     rows: list[out.ChangeRow] = []
     for c in courses:
@@ -200,9 +251,9 @@ def changes(
     )
 
 
-def shares(session: Session, *, year: int) -> out.Shares:
+def shares(session: Session, *, year: int, as_of: datetime | None = None) -> out.Shares:
     """Each course's share of `year`'s total, largest first; 404 without figures."""
-    courses = [c for c in load(session, year_from=year, year_to=year) if year in c.years]
+    courses = load(session, year_from=year, year_to=year, as_of=as_of)
     if not courses:
         raise NotFound(f"No figures for {year}.")
     by_slug = {c.slug: c for c in courses}
@@ -219,9 +270,15 @@ def shares(session: Session, *, year: int) -> out.Shares:
     )
 
 
-def records(session: Session, *, year: int | None = None, course: str | None = None) -> out.Records:
+def records(
+    session: Session,
+    *,
+    year: int | None = None,
+    course: str | None = None,
+    as_of: datetime | None = None,
+) -> out.Records:
     """Record years per course and, without a course filter, for all courses together."""
-    courses = load(session, course=course, year_to=year)
+    courses = load(session, course=course, year_to=year, as_of=as_of)
     items: list[out.RecordItem] = []
     named: list[tuple[str | None, str | None, dict[int, periods.YearTotal]]] = [
         (c.slug, c.name, {y: c.total(y) for y in c.years}) for c in courses
@@ -253,9 +310,10 @@ def totals(
     course: str | None = None,
     year_from: int | None = None,
     year_to: int | None = None,
+    as_of: datetime | None = None,
 ) -> out.Totals:
     """Totals grouped by year, by course (summed over years), or by course and year."""
-    courses = load(session, course=course, year_from=year_from, year_to=year_to)
+    courses = load(session, course=course, year_from=year_from, year_to=year_to, as_of=as_of)
     items: list[out.TotalsItem] = []
     if by == "year":
         for y in _years(courses):

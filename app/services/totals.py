@@ -1,60 +1,75 @@
 """Course-year totals (R5), kept in step with the figures they sum.
 
-Every change to figures ends with `refresh` for the course-years it touched, in
-the same transaction, so aggregate reads can trust `course_year_totals`.
+Every change to figures ends with `refresh` (or, for imports that hold the figures
+already, `replace`) for the course-years it touched, in the same transaction, so
+aggregate reads can trust `course_year_totals`.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
+from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import Row, delete, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.db.models import CourseYearTotal, Figure
 from app.domain.periods import Figure as PeriodFigure
 from app.domain.periods import Period, months_mask, year_total
 
+Key = tuple[int, int]  # (course_id, year)
 CHUNK = 500
 
 
-def _chunks(keys: Iterable[tuple[int, int]]) -> Iterable[list[tuple[int, int]]]:
-    it = iter(keys)
+def _chunks(keys: Iterable[Key]) -> Iterable[list[Key]]:
+    it = iter(sorted(set(keys)))
     while chunk := list(islice(it, CHUNK)):
         yield chunk
 
 
-def refresh(session: Session, keys: Iterable[tuple[int, int]]) -> None:
-    """Recompute the totals of these `(course_id, year)` pairs from the stored figures."""
-    session.flush()
-    for chunk in _chunks(sorted(set(keys))):
-        figures: dict[tuple[int, int], list[PeriodFigure]] = defaultdict(list)
-        rows = session.execute(
-            select(
-                Figure.course_id,
-                Figure.year,
-                Figure.start_month,
-                Figure.end_month,
-                Figure.completions,
-            ).where(tuple_(Figure.course_id, Figure.year).in_(chunk))
-        )
-        for course_id, year, start, end, completions in rows:
-            figures[course_id, year].append(PeriodFigure(Period(year, start, end), completions))
+def stored(session: Session, keys: Iterable[Key]) -> dict[Key, list[Row[Any]]]:
+    """The stored figures of these course-years, as rows of the `figures` table."""
+    found: dict[Key, list[Row[Any]]] = defaultdict(list)
+    table = Figure.__table__
+    for chunk in _chunks(keys):
+        query = select(table).where(tuple_(Figure.course_id, Figure.year).in_(chunk))
+        for row in session.execute(query):
+            found[row.course_id, row.year].append(row)
+    return found
+
+
+def as_period_figure(row: Any) -> PeriodFigure:
+    """A stored figure as the rules see it."""
+    return PeriodFigure(Period(row.year, row.start_month, row.end_month), row.completions)
+
+
+def replace(session: Session, figures: Mapping[Key, Sequence[PeriodFigure]]) -> None:
+    """Rewrite the totals of these course-years from their complete sets of figures."""
+    for chunk in _chunks(figures):
         session.execute(
             delete(CourseYearTotal).where(
                 tuple_(CourseYearTotal.course_id, CourseYearTotal.year).in_(chunk)
             )
         )
         fresh = []
-        for (course_id, year), items in figures.items():
-            t = year_total(items)
-            fresh.append(
-                {
-                    "course_id": course_id,
-                    "year": year,
-                    "total": t.total,
-                    "months_mask": months_mask(t.months),
-                }
-            )
+        for course_id, year in chunk:
+            if figures[course_id, year]:
+                t = year_total(figures[course_id, year])
+                fresh.append(
+                    {
+                        "course_id": course_id,
+                        "year": year,
+                        "total": t.total,
+                        "months_mask": months_mask(t.months),
+                    }
+                )
         if fresh:
             session.execute(insert(CourseYearTotal), fresh)
+
+
+def refresh(session: Session, keys: Iterable[Key]) -> None:
+    """Recompute the totals of these course-years from the stored figures."""
+    session.flush()
+    wanted = set(keys)
+    rows = stored(session, wanted)
+    replace(session, {k: [as_period_figure(r) for r in rows.get(k, [])] for k in wanted})

@@ -1,13 +1,40 @@
-"""Figures: completions of one course in one period."""
+"""Figures: completions of one course in one period; reads, writes, revisions, import."""
 
-from fastapi import APIRouter, Path
+from typing import Annotated, Any, Literal
 
-from app.api.deps import CourseFilter, Cursor, Limit, OptionalYear, SessionDep
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from app.api.deps import (
+    AsOf,
+    CourseFilter,
+    Cursor,
+    IdempotencyKey,
+    IfMatch,
+    Limit,
+    OptionalYear,
+    SessionDep,
+    WriteKey,
+    WriteSessionDep,
+)
+from app.api.writes import created
+from app.errors import Invalid
 from app.schemas.common import Page, problem_responses
-from app.schemas.resources import AttendanceOut, attendance_out
-from app.services import attendance
+from app.schemas.resources import (
+    AttendanceOut,
+    ImportReportOut,
+    Revisions,
+    attendance_out,
+    revision_out,
+)
+from app.schemas.writes import FigureIn, FigurePatch
+from app.services import attendance, history, imports
 
 router = APIRouter(prefix="/attendance", tags=["attendance"])
+
+FigureId = Annotated[int, Path(ge=1, le=2**31 - 1, examples=[2])]
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
 
 
 @router.get("", summary="List figures", responses=problem_responses(404, 422))
@@ -17,16 +44,19 @@ def list_attendance(
     year: OptionalYear = None,
     year_from: OptionalYear = None,
     year_to: OptionalYear = None,
+    as_of: AsOf = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Page[AttendanceOut]:
-    """Figures matching every filter, oldest first; an unknown course is a 404."""
+    """Figures matching every filter, oldest first (as they stood at `as_of`, if given);
+    an unknown course is a 404."""
     page = attendance.list_figures(
         session,
         course=course,
         year=year,
         year_from=year_from,
         year_to=year_to,
+        as_of=history.parse_as_of(as_of),
         limit=limit,
         cursor=cursor,
     )
@@ -39,7 +69,150 @@ def list_attendance(
 
 @router.get("/{figure_id}", summary="Get a figure", responses=problem_responses(404, 422))
 def get_attendance(
-    session: SessionDep, figure_id: int = Path(ge=1, le=2**31 - 1, examples=[2])
+    session: SessionDep, response: Response, figure_id: FigureId, as_of: AsOf = None
 ) -> AttendanceOut:
-    """One figure by id."""
-    return attendance_out(attendance.get_figure(session, figure_id=figure_id))
+    """One figure by id, with its version as the `ETag` (for `If-Match` on writes)."""
+    row = attendance.get_figure_row(session, figure_id=figure_id, as_of=history.parse_as_of(as_of))
+    response.headers["ETag"] = attendance.etag(row)
+    return attendance_out(row)
+
+
+@router.get(
+    "/{figure_id}/revisions", summary="A figure's revisions", responses=problem_responses(404, 422)
+)
+def get_revisions(session: SessionDep, figure_id: FigureId) -> Revisions:
+    """Every value the figure has had, oldest first: when, by which key, from which source;
+    a deleted figure's revisions stay, ending with the `delete`."""
+    items = history.revisions(session, figure_id=figure_id)
+    return Revisions(figure_id=figure_id, items=[revision_out(r) for r in items])
+
+
+def _written(session: Any, figure_id: int) -> tuple[AttendanceOut, str]:
+    row = attendance.get_figure_row(session, figure_id=figure_id)
+    return attendance_out(row), attendance.etag(row)
+
+
+@router.post(
+    "",
+    summary="Add a figure",
+    status_code=201,
+    response_model=AttendanceOut,
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_attendance(
+    request: Request,
+    session: WriteSessionDep,
+    who: WriteKey,
+    data: FigureIn,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Store a new figure after checking R1–R4 (409 for a clash with a stored figure, 422
+    for a bad value); `Location` names it. A repeat with the same `Idempotency-Key`
+    replays the first answer."""
+
+    def make() -> tuple[AttendanceOut, str, dict[str, str]]:
+        figure = attendance.create(session, data=data, actor=who.actor)
+        body, tag = _written(session, figure.id)
+        return body, f"/api/v1/attendance/{figure.id}", {"ETag": tag}
+
+    return created(request, session, who, idempotency_key, data.model_dump_json(), make)
+
+
+@router.put("/{figure_id}", summary="Replace a figure", responses=WRITE_ERRORS)
+def replace_attendance(
+    session: WriteSessionDep,
+    who: WriteKey,
+    response: Response,
+    figure_id: FigureId,
+    data: FigureIn,
+    if_match: IfMatch = None,
+) -> AttendanceOut:
+    """Revise every field of a figure (R1–R4 checked); the old values stay as a revision.
+    With `If-Match`, 412 if the figure changed since that ETag."""
+    attendance.revise(session, figure_id=figure_id, data=data, actor=who.actor, if_match=if_match)
+    body, response.headers["ETag"] = _written(session, figure_id)
+    return body
+
+
+@router.patch("/{figure_id}", summary="Revise a figure", responses=WRITE_ERRORS)
+def patch_attendance(
+    session: WriteSessionDep,
+    who: WriteKey,
+    response: Response,
+    figure_id: FigureId,
+    data: FigurePatch,
+    if_match: IfMatch = None,
+) -> AttendanceOut:
+    """Revise the fields given (omitted ones keep their value; `note: null` clears the
+    note). With `If-Match`, 412 if the figure changed since that ETag."""
+    attendance.revise(session, figure_id=figure_id, data=data, actor=who.actor, if_match=if_match)
+    body, response.headers["ETag"] = _written(session, figure_id)
+    return body
+
+
+@router.delete("/{figure_id}", summary="Delete a figure", status_code=204, responses=WRITE_ERRORS)
+def delete_attendance(
+    session: WriteSessionDep, who: WriteKey, figure_id: FigureId, if_match: IfMatch = None
+) -> Response:
+    """Remove a figure from current answers; its revisions and earlier `as_of` answers
+    keep it."""
+    attendance.delete(session, figure_id=figure_id, actor=who.actor, if_match=if_match)
+    return Response(status_code=204)
+
+
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/FigureIn"}},
+                "example": [
+                    {
+                        "course": "basic-sro",
+                        "period": "2019-09/2019-12",
+                        "completions": 600,
+                        "source_id": 1,
+                    }
+                ],
+            },
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": "course,period,completions,status,note,source_id\n"
+                "basic-sro,2019-09/2019-12,600,final,,1\n",
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/import",
+    summary="Import figures (all or nothing)",
+    response_model=ImportReportOut,
+    responses=problem_responses(401, 403, 422),
+    openapi_extra=IMPORT_BODY,
+)
+async def import_attendance(
+    request: Request,
+    session: WriteSessionDep,
+    who: WriteKey,
+    mode: Annotated[
+        Literal["create", "upsert"],
+        Query(description="`upsert` revises figures whose period exists; `create` refuses them."),
+    ] = "create",
+) -> ImportReportOut:
+    """A JSON array of figures or a `text/csv` file with the same columns. Every row is
+    checked against R1–R5 and the other rows first; one bad row and nothing is stored,
+    and the 422 lists each bad row (1-based; the CSV header is not counted)."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    kind = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    if kind == "text/csv":
+        rows: Any = imports.parse_csv(body)
+    elif kind in ("application/json", ""):
+        rows = imports.parse_json(body)
+    else:
+        raise Invalid(f"Send application/json or text/csv, not {kind}.")
+    report = await run_in_threadpool(
+        lambda: imports.run(session, list(rows), actor=who.actor, mode=mode)
+    )
+    return ImportReportOut(**vars(report))

@@ -1,10 +1,13 @@
 """Sources of figures."""
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse
 
-from app.api.deps import Cursor, Limit, SessionDep
+from app.api.deps import Cursor, IdempotencyKey, Limit, SessionDep, WriteKey, WriteSessionDep
+from app.api.writes import created
 from app.schemas.common import Page, problem_responses
 from app.schemas.resources import SourceOut
+from app.schemas.writes import SourceIn
 from app.services import catalog
 
 router = APIRouter(prefix="/sources", tags=["sources"])
@@ -27,3 +30,26 @@ def get_source(
 ) -> SourceOut:
     """One source by id."""
     return SourceOut.model_validate(catalog.get_source(session, source_id=source_id))
+
+
+@router.post(
+    "",
+    summary="Add a source",
+    status_code=201,
+    response_model=SourceOut,
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_source(
+    request: Request,
+    session: WriteSessionDep,
+    who: WriteKey,
+    data: SourceIn,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """A new source of figures; 409 if one with the same title, publisher and date exists."""
+
+    def make() -> tuple[SourceOut, str, dict[str, str]]:
+        source = catalog.create_source(session, data=data, actor=who.actor)
+        return SourceOut.model_validate(source), f"/api/v1/sources/{source.id}", {}
+
+    return created(request, session, who, idempotency_key, data.model_dump_json(), make)

@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import CourseFilter, OptionalYear, SessionDep, Year
+from app.api.deps import AsOf, CourseFilter, OptionalYear, SessionDep, Year
 from app.schemas.common import problem_responses
 from app.schemas.stats import Changes, Records, Shares, Totals, TotalsBy
-from app.services import stats
+from app.services import history, stats
 
 router = APIRouter(prefix="/stats", tags=["stats"])
 
@@ -21,9 +21,17 @@ def get_totals(
     course: CourseFilter = None,
     year_from: OptionalYear = None,
     year_to: OptionalYear = None,
+    as_of: AsOf = None,
 ) -> Totals:
     """Totals grouped `by` year (R6), course (summed over years) or `course_year` (R5)."""
-    return stats.totals(session, by=by, course=course, year_from=year_from, year_to=year_to)
+    return stats.totals(
+        session,
+        by=by,
+        course=course,
+        year_from=year_from,
+        year_to=year_to,
+        as_of=history.parse_as_of(as_of),
+    )
 
 
 @router.get("/changes", summary="Change between two years", responses=problem_responses(404, 422))
@@ -32,25 +40,35 @@ def get_changes(
     from_year: Annotated[int, Query(alias="from", ge=1900, le=9999, examples=[2018])],
     to_year: Annotated[int, Query(alias="to", ge=1900, le=9999, examples=[2019])],
     course: CourseFilter = None,
+    as_of: AsOf = None,
 ) -> Changes:
     """Per course and for all courses: totals, change, percent change, whether the years
     cover the same months, a like-for-like comparison when the data has one, a linear
     annualized projection (labelled, never an observation) and whether `to` is a record."""
-    return stats.changes(session, from_year=from_year, to_year=to_year, course=course)
+    return stats.changes(
+        session,
+        from_year=from_year,
+        to_year=to_year,
+        course=course,
+        as_of=history.parse_as_of(as_of),
+    )
 
 
 @router.get(
     "/shares", summary="Each course's share of a year", responses=problem_responses(404, 422)
 )
-def get_shares(session: SessionDep, year: Year) -> Shares:
+def get_shares(session: SessionDep, year: Year, as_of: AsOf = None) -> Shares:
     """Each course's share of the year's total, one decimal, largest first."""
-    return stats.shares(session, year=year)
+    return stats.shares(session, year=year, as_of=history.parse_as_of(as_of))
 
 
 @router.get("/records", summary="Record years", responses=problem_responses(404, 422))
 def get_records(
-    session: SessionDep, year: OptionalYear = None, course: CourseFilter = None
+    session: SessionDep,
+    year: OptionalYear = None,
+    course: CourseFilter = None,
+    as_of: AsOf = None,
 ) -> Records:
     """Years whose total beat every earlier year's, per course and for all courses
     (`course: null`); a partial year that already beats them counts."""
-    return stats.records(session, year=year, course=course)
+    return stats.records(session, year=year, course=course, as_of=history.parse_as_of(as_of))

@@ -2,24 +2,24 @@
 
 from fastapi import APIRouter, Path
 
-from app.api.deps import SessionDep
+from app.api.deps import AsOf, SessionDep
 from app.schemas.common import problem_responses
 from app.schemas.stats import YearDetail, YearList
-from app.services import stats
+from app.services import history, stats
 
 router = APIRouter(prefix="/years", tags=["years"])
 
 
-@router.get("", summary="List years with totals")
-def list_years(session: SessionDep) -> YearList:
+@router.get("", summary="List years with totals", responses=problem_responses(422))
+def list_years(session: SessionDep, as_of: AsOf = None) -> YearList:
     """Every year with figures: all-course total, months covered (the smallest across
     courses) and whether every course covers the whole year (R6)."""
-    return YearList(items=stats.year_summaries(session))
+    return YearList(items=stats.year_summaries(session, as_of=history.parse_as_of(as_of)))
 
 
 @router.get("/{year}", summary="A year's totals by course", responses=problem_responses(404, 422))
 def get_year(
-    session: SessionDep, year: int = Path(ge=1900, le=9999, examples=[2019])
+    session: SessionDep, year: int = Path(ge=1900, le=9999, examples=[2019]), as_of: AsOf = None
 ) -> YearDetail:
     """The year's all-course total and each course's total (R5, R6); 404 without figures."""
-    return stats.year_detail(session, year=year)
+    return stats.year_detail(session, year=year, as_of=history.parse_as_of(as_of))

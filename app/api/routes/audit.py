@@ -1,0 +1,49 @@
+"""The audit log, for admins."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import AdminKey, Cursor, Limit, SessionDep
+from app.schemas.common import Page, problem_responses
+from app.schemas.resources import AuditEntryOut
+from app.services import audit
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@router.get("", summary="Who changed what, when", responses=problem_responses(401, 403, 422))
+def list_audit(
+    session: SessionDep,
+    _admin: AdminKey,
+    actor: Annotated[str | None, Query(max_length=100, description="A key's name.")] = None,
+    action: Annotated[
+        str | None,
+        Query(max_length=50, description="E.g. `figure.update`.", examples=["figure.update"]),
+    ] = None,
+    resource: Annotated[
+        str | None, Query(max_length=200, description="E.g. `/api/v1/attendance/2`.")
+    ] = None,
+    since: Annotated[datetime | None, Query(description="At or after (ISO 8601).")] = None,
+    until: Annotated[datetime | None, Query(description="At or before (ISO 8601).")] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[AuditEntryOut]:
+    """Every write, oldest first: the key's name, the action, the resource, and the values
+    before and after. Needs a key with the `admin` scope."""
+    page = audit.list_entries(
+        session,
+        actor=actor,
+        action=action,
+        resource=resource,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(
+        items=[AuditEntryOut.model_validate(e) for e in page.items],
+        total=page.total,
+        next_cursor=page.next_cursor,
+    )

@@ -1,0 +1,68 @@
+"""The audit log: one entry per write, with who, when, what, before and after."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import AuditEntry
+from app.services.pagination import PageResult, paginate
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: a key's name and prefix, or a system name such as `seed`."""
+
+    name: str
+    key_prefix: str | None = None
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    key_prefix: str | None,
+    action: str,
+    resource: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Add an entry; the caller's transaction commits it with the change it describes."""
+    session.add(
+        AuditEntry(
+            actor=actor,
+            key_prefix=key_prefix,
+            action=action,
+            resource=resource,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def list_entries(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    resource: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int,
+    cursor: str | None,
+) -> PageResult[AuditEntry]:
+    """Entries matching every filter, oldest first."""
+    query = select(AuditEntry)
+    if actor is not None:
+        query = query.where(AuditEntry.actor == actor)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    if resource is not None:
+        query = query.where(AuditEntry.resource == resource)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at <= until)
+    return paginate(session, query, key=AuditEntry.id, limit=limit, cursor=cursor)
