@@ -1,6 +1,10 @@
-"""The `enrollment-stats` command line: serve, migrate, seed."""
+"""The `enrollment-stats` command line: serve, migrate, seed, import, export, keys."""
 
-from typing import Annotated
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -8,19 +12,31 @@ from sqlalchemy import Engine
 
 from app.db import migrate
 from app.db.session import make_engine, make_sessionmaker, transaction
+from app.errors import DomainError
 from app.resources import resource_dir
+from app.services import imports, keys
+from app.services.audit import Actor
 from app.services.seed import SeedReport, seed
 from app.settings import get_settings
 
 cli = typer.Typer(help="Training enrollment statistics API.", no_args_is_help=True)
+keys_cli = typer.Typer(help="API keys for writes: create, list, revoke.", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
 
 
 def _engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
+def _migrated() -> Engine:
+    """The database, brought to the newest migration first (a no-op when it is)."""
+    engine = _engine()
+    migrate.upgrade(engine)
+    return engine
+
+
 def _seed(engine: Engine) -> SeedReport:
-    with transaction(make_sessionmaker(engine)) as session:
+    with transaction(make_sessionmaker(engine, write=True)) as session:
         return seed(session, resource_dir("seed_data"))
 
 
@@ -60,17 +76,152 @@ def serve_cmd(
 @cli.command("migrate")
 def migrate_cmd() -> None:
     """Bring the database schema to the newest migration."""
-    engine = _engine()
-    migrate.upgrade(engine)
+    engine = _migrated()
     typer.echo(f"database at migration {migrate.current_revision(engine)}")
 
 
 @cli.command("seed")
 def seed_cmd() -> None:
     """Load the press release's courses, source and figures (adds only what is missing)."""
-    engine = _engine()
-    migrate.upgrade(engine)
-    _say(_seed(engine))
+    _say(_seed(_migrated()))
+
+
+def _fail(exc: DomainError) -> None:
+    typer.echo(f"error: {exc.detail}", err=True)
+    for e in exc.errors or []:
+        where = f"row {e['row']}, " if "row" in e else ""
+        typer.echo(f"  {where}{e['field']}: {e['message']}", err=True)
+    raise typer.Exit(2)
+
+
+def _read_rows(path: Path) -> tuple[list[Any], int]:
+    """The file's rows (CSV, or a JSON array) and how many there are."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json" or text.lstrip().startswith("["):
+        rows: list[Any] = imports.parse_json(text)
+    else:
+        rows = list(imports.parse_csv(text))
+    return rows, len(rows)
+
+
+@cli.command("import")
+def import_cmd(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSON file.")],
+    mode: Annotated[
+        str, typer.Option(help="'create' refuses existing periods; 'upsert' revises them.")
+    ] = "create",
+) -> None:
+    """Import figures from a file, all or nothing, with every rule checked first."""
+    if mode not in ("create", "upsert"):
+        raise typer.BadParameter("mode is 'create' or 'upsert'")
+    engine = _migrated()
+    try:
+        rows, count = _read_rows(file)
+        with (
+            typer.progressbar(length=count, label="checking", file=sys.stderr) as bar,
+            transaction(make_sessionmaker(engine, write=True)) as session,
+        ):
+            step = max(1, count // 100)
+
+            def progress(n: int) -> None:
+                if n % step == 0 or n == count:
+                    bar.update(n - bar.pos)
+
+            report = imports.run(
+                session,
+                rows,
+                actor=Actor("cli"),
+                mode="upsert" if mode == "upsert" else "create",
+                progress=progress,
+            )
+    except DomainError as exc:
+        _fail(exc)
+    typer.echo(
+        f"imported {report.rows} rows: {report.created} created, {report.revised} revised, "
+        f"{report.unchanged} unchanged"
+    )
+
+
+@cli.command("export")
+def export_cmd(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Write every current figure as CSV, in the columns `import` reads."""
+    engine = _migrated()
+    with transaction(make_sessionmaker(engine)) as session:
+        fh = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+        try:
+            writer = csv.DictWriter(fh, fieldnames=imports.COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(imports.export_rows(session))
+        finally:
+            if output:
+                fh.close()
+
+
+@keys_cli.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who or what uses the key (shown in the audit log).")],
+    scope: Annotated[
+        list[str], typer.Option(help="'write', and 'admin' for the audit log; repeatable.")
+    ],
+) -> None:
+    """Make a key; it is printed once, alone on the last line, and stored only as a hash."""
+    with transaction(make_sessionmaker(_migrated(), write=True)) as session:
+        try:
+            key, plaintext = keys.create_key(session, name=name, scopes=scope)
+        except DomainError as exc:
+            _fail(exc)
+        typer.echo(f"created key '{key.name}' ({key.prefix}) with scopes {key.scopes}.")
+        typer.echo("Store it now: it cannot be shown again.")
+    typer.echo(plaintext)
+
+
+@keys_cli.command("list")
+def keys_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per key.")] = False,
+) -> None:
+    """Every key: name, prefix, scopes, created, last used, revoked."""
+    with transaction(make_sessionmaker(_migrated())) as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "name": k.name,
+                "prefix": k.prefix,
+                "scopes": k.scopes,
+                "created_at": k.created_at.isoformat(),
+                "last_used_at": k.last_used_at.isoformat() if k.last_used_at else None,
+                "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+            }
+            for k in keys.list_keys(session)
+        ]
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row))
+        return
+    typer.echo(
+        f"{'prefix':<14} {'name':<20} {'scopes':<12} {'created':<20} {'last used':<20} revoked"
+    )
+    for r in rows:
+        typer.echo(
+            f"{r['prefix']:<14} {r['name'][:20]:<20} {r['scopes']:<12} "
+            f"{r['created_at'][:19]:<20} {(r['last_used_at'] or '-')[:19]:<20} "
+            f"{(r['revoked_at'] or '-')[:19]}"
+        )
+
+
+@keys_cli.command("revoke")
+def keys_revoke(
+    ident: Annotated[str, typer.Argument(help="The key's prefix (or its name, if unique).")],
+) -> None:
+    """Revoke a key: it stops working at once."""
+    with transaction(make_sessionmaker(_migrated(), write=True)) as session:
+        try:
+            key = keys.revoke(session, ident=ident)
+        except DomainError as exc:
+            _fail(exc)
+        typer.echo(f"revoked key '{key.name}' ({key.prefix})")
 
 
 def main() -> None:

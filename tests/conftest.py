@@ -1,21 +1,25 @@
 """Fixtures: a real SQLite file built by the Alembic migrations and the seed loader,
 and the real app in front of it."""
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from app.db import migrate
-from app.db.models import Course, Figure
 from app.db.session import make_engine, make_sessionmaker, transaction
-from app.domain.periods import Period
 from app.main import create_app
 from app.resources import resource_dir
-from app.services import totals
+from app.schemas.writes import FigureIn
+from app.services import attendance
+from app.services.audit import Actor
 from app.services.seed import seed
 from app.settings import Settings
 
@@ -25,25 +29,71 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+CLI = str(Path(sys.executable).with_name("enrollment-stats"))
+
+
+def run_cli(*args: str, cwd: Path, database_url: str | None = None) -> str:
+    """Run the real `enrollment-stats` command; its stdout. Without `database_url`,
+    the default database in `cwd`."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
+    done = subprocess.run(
+        [CLI, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Keys made by the real CLI in every test database."""
+
+    write: str  # name "office", scope write
+    admin: str  # name "boss", scopes write + admin
+    revoked: str  # name "old", revoked
+
+
 @pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database migrated to head and seeded once; each test gets its own copy."""
-    path = tmp_path_factory.mktemp("template") / "seeded.db"
-    engine = make_engine(sqlite_url(path))
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Keys]:
+    """A database migrated to head and seeded once, with keys made by the CLI; each
+    test gets its own copy."""
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "seeded.db"
+    url = sqlite_url(path)
+    engine = make_engine(url)
     migrate.upgrade(engine)
-    with transaction(make_sessionmaker(engine)) as session:
+    with transaction(make_sessionmaker(engine, write=True)) as session:
         seed(session, resource_dir("seed_data"))
+    engine.dispose()
+
+    def key(*args: str) -> str:
+        return run_cli("keys", "create", *args, cwd=folder, database_url=url).splitlines()[-1]
+
+    keys = Keys(
+        write=key("--name", "office", "--scope", "write"),
+        admin=key("--name", "boss", "--scope", "write", "--scope", "admin"),
+        revoked=key("--name", "old", "--scope", "write"),
+    )
+    run_cli("keys", "revoke", "old", cwd=folder, database_url=url)
+    engine = make_engine(url)
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
-    return path
+    return path, keys
 
 
 @pytest.fixture
-def db_path(seeded_template: Path, tmp_path: Path) -> Path:
+def keys(template: tuple[Path, Keys]) -> Keys:
+    """The CLI-made keys of this test's database."""
+    return template[1]
+
+
+@pytest.fixture
+def db_path(template: tuple[Path, Keys], tmp_path: Path) -> Path:
     """This test's own seeded database file."""
     path = tmp_path / "enrollment-stats.db"
-    shutil.copyfile(seeded_template, path)
+    shutil.copyfile(template[0], path)
     return path
 
 
@@ -69,22 +119,20 @@ AddFigure = Callable[[str, str, int], None]
 
 @pytest.fixture
 def add_figure(engine: Engine) -> AddFigure:
-    """Store a figure through the storage layer, as a write does, bypassing the HTTP rules."""
+    """Store a figure through the write service (rules, revision, totals), without HTTP."""
 
     def add(course: str, period: str, completions: int) -> None:
-        p = Period.parse(period)
-        with transaction(make_sessionmaker(engine)) as session:
-            course_id = session.scalars(select(Course.id).where(Course.slug == course)).one()
-            session.add(
-                Figure(
-                    course_id=course_id,
-                    year=p.year,
-                    start_month=p.start_month,
-                    end_month=p.end_month,
-                    completions=completions,
-                    source_id=1,
-                )
-            )
-            totals.refresh(session, [(course_id, p.year)])
+        data = FigureIn(course=course, period=period, completions=completions, source_id=1)
+        with transaction(make_sessionmaker(engine, write=True)) as session:
+            attendance.create(session, data=data, actor=Actor("test"))
 
     return add
+
+
+@pytest.fixture
+def served(db_path: Path, keys: Keys) -> Iterator[tuple[str, Keys]]:
+    """`enrollment-stats serve --workers 2` as a real process on this test's database."""
+    from tests.test_cli import serving
+
+    with serving(db_path.parent, "--workers", "2", database_url=sqlite_url(db_path)) as base:
+        yield base, keys

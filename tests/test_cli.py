@@ -3,7 +3,6 @@
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,15 +10,7 @@ from pathlib import Path
 
 import httpx
 
-CLI = str(Path(sys.executable).with_name("enrollment-stats"))
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run `enrollment-stats ARGS` in `cwd` with the default (working-folder) database."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    return subprocess.run(
-        [CLI, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=True
-    )
+from tests.conftest import CLI, run_cli
 
 
 def free_port() -> int:
@@ -29,10 +20,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(cwd: Path, *args: str) -> Iterator[str]:
+def serving(cwd: Path, *args: str, database_url: str | None = None) -> Iterator[str]:
     """`enrollment-stats serve` in `cwd`; yields its base URL once /ready answers 200."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
     proc = subprocess.Popen(
         [CLI, "serve", "--port", str(port), *args],
         cwd=cwd,
@@ -77,9 +70,60 @@ def test_serve_migrates_seeds_and_answers_http(tmp_path: Path) -> None:
 
 
 def test_migrate_then_seed_twice(tmp_path: Path) -> None:
-    migrated = run_cli("migrate", cwd=tmp_path)
-    assert "database at migration" in migrated.stdout
-    first = run_cli("seed", cwd=tmp_path)
-    assert "6 courses, 1 sources, 12 figures added" in first.stdout
-    second = run_cli("seed", cwd=tmp_path)
-    assert "0 courses, 0 sources, 0 figures added" in second.stdout
+    assert "database at migration" in run_cli("migrate", cwd=tmp_path)
+    assert "6 courses, 1 sources, 12 figures added" in run_cli("seed", cwd=tmp_path)
+    assert "0 courses, 0 sources, 0 figures added" in run_cli("seed", cwd=tmp_path)
+
+
+def test_export_round_trips_through_import(tmp_path: Path) -> None:
+    run_cli("seed", cwd=tmp_path)
+    out = tmp_path / "figures.csv"
+    run_cli("export", "--output", str(out), cwd=tmp_path)
+    lines = out.read_text().splitlines()
+    assert lines[0] == "course,period,completions,status,note,source_id"
+    assert len(lines) == 13
+    assert "basic-sro,2019-01/2019-08,2516,final,,1" in lines
+    again = run_cli("import", str(out), "--mode", "upsert", cwd=tmp_path)
+    assert "imported 12 rows: 0 created, 0 revised, 12 unchanged" in again
+
+
+def test_import_file_all_or_nothing(tmp_path: Path) -> None:
+    run_cli("seed", cwd=tmp_path)
+    good = tmp_path / "good.json"
+    good.write_text(
+        '[{"course": "basic-sro", "period": "2019-09/2019-12", "completions": 600, "source_id": 1}]'
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "course,period,completions,source_id\n"
+        "advanced-sro,2019-09/2019-12,200,1\n"
+        "sro-management,2019-09/2019-12,-5,1\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    failed = subprocess.run(
+        [CLI, "import", str(bad)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert failed.returncode == 2
+    assert "row 2, completions" in failed.stderr
+    assert "nothing was stored" in failed.stderr
+    assert "imported 1 rows: 1 created" in run_cli("import", str(good), cwd=tmp_path)
+    exported = run_cli("export", cwd=tmp_path)
+    assert "basic-sro,2019-09/2019-12,600" in exported
+    assert "advanced-sro,2019-09/2019-12" not in exported
+
+
+def test_keys_list_and_revoke(tmp_path: Path) -> None:
+    key = run_cli("keys", "create", "--name", "office", "--scope", "write", cwd=tmp_path)
+    plaintext = key.splitlines()[-1]
+    assert plaintext.startswith("esk_")
+    listed = run_cli("keys", "list", "--json", cwd=tmp_path)
+    assert '"name": "office"' in listed
+    assert plaintext not in listed
+    assert plaintext[:12] in listed
+    run_cli("keys", "revoke", plaintext[:12], cwd=tmp_path)
+    assert '"revoked_at": null' not in run_cli("keys", "list", "--json", cwd=tmp_path)

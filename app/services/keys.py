@@ -53,7 +53,7 @@ def create_key(session: Session, *, name: str, scopes: Sequence[str]) -> tuple[A
 
 def authenticate(session: Session, token: str) -> ApiKey | None:
     """The live key `token` is, or None; the comparison takes the same time either way."""
-    parts = token.split("_")
+    parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_MARK:
         return None
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == f"{parts[0]}_{parts[1]}"))
