@@ -206,8 +206,7 @@ def create(session: Session, *, data: FigureIn, actor: Actor) -> Figure:
     totals.refresh(session, [(course.id, period.year)])
     audit.record(
         session,
-        actor=actor.name,
-        key_prefix=actor.key_prefix,
+        actor,
         action="figure.create",
         resource=f"/api/v1/attendance/{figure.id}",
         after=snapshot(figure, course.slug),
@@ -290,8 +289,7 @@ def revise(
     totals.refresh(session, {old_key, (course.id, period.year)})
     audit.record(
         session,
-        actor=actor.name,
-        key_prefix=actor.key_prefix,
+        actor,
         action="figure.update",
         resource=f"/api/v1/attendance/{figure.id}",
         before=before,
@@ -312,8 +310,7 @@ def delete(session: Session, *, figure_id: int, actor: Actor, if_match: str | No
     totals.refresh(session, [key])
     audit.record(
         session,
-        actor=actor.name,
-        key_prefix=actor.key_prefix,
+        actor,
         action="figure.delete",
         resource=f"/api/v1/attendance/{figure_id}",
         before=before,

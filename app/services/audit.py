@@ -21,9 +21,8 @@ class Actor:
 
 def record(
     session: Session,
+    actor: Actor,
     *,
-    actor: str,
-    key_prefix: str | None,
     action: str,
     resource: str,
     before: dict[str, Any] | None = None,
@@ -32,8 +31,8 @@ def record(
     """Add an entry; the caller's transaction commits it with the change it describes."""
     session.add(
         AuditEntry(
-            actor=actor,
-            key_prefix=key_prefix,
+            actor=actor.name,
+            key_prefix=actor.key_prefix,
             action=action,
             resource=resource,
             before=before,

@@ -51,8 +51,7 @@ def create_course(session: Session, *, data: CourseIn, actor: Actor) -> Course:
     session.flush()
     audit.record(
         session,
-        actor=actor.name,
-        key_prefix=actor.key_prefix,
+        actor,
         action="course.create",
         resource=f"/api/v1/courses/{course.slug}",
         after=data.model_dump(mode="json"),
@@ -90,8 +89,7 @@ def update_course(session: Session, *, slug: str, data: CourseUpdate, actor: Act
     session.flush()
     audit.record(
         session,
-        actor=actor.name,
-        key_prefix=actor.key_prefix,
+        actor,
         action="course.update",
         resource=f"/api/v1/courses/{slug}",
         before=before,
@@ -115,8 +113,7 @@ def delete_course(session: Session, *, slug: str, actor: Actor) -> None:
     session.flush()
     audit.record(
         session,
-        actor=actor.name,
-        key_prefix=actor.key_prefix,
+        actor,
         action="course.delete",
         resource=f"/api/v1/courses/{slug}",
         before=before,
@@ -141,8 +138,7 @@ def create_source(session: Session, *, data: SourceIn, actor: Actor) -> Source:
     session.flush()
     audit.record(
         session,
-        actor=actor.name,
-        key_prefix=actor.key_prefix,
+        actor,
         action="source.create",
         resource=f"/api/v1/sources/{source.id}",
         after=data.model_dump(mode="json"),

@@ -263,8 +263,7 @@ def _store(
     report.created, report.revised = len(creates), len(revises)
     audit.record(
         session,
-        actor=actor.name,
-        key_prefix=actor.key_prefix,
+        actor,
         action="figure.import",
         resource="/api/v1/attendance/import",
         after={
