@@ -8,8 +8,10 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse
 
 from app import __version__
+from app.api.http_cache import HttpCacheMiddleware
 from app.api.routes import attendance, audit, courses, ops, sources, stats, years
 from app.db.session import make_engine, make_sessionmaker
+from app.db.version import VersionReader
 from app.errors import install_handlers
 from app.schemas.common import Problem
 from app.settings import Settings, get_settings
@@ -40,6 +42,10 @@ def problem_openapi(app: FastAPI) -> dict[str, Any]:
                 for status, response in op.get("responses", {}).items():
                     if status.isdigit() and int(status) >= 400:
                         response["content"] = {"application/problem+json": {"schema": problem_ref}}
+                    elif status == "200" and any(
+                        p["name"] == "format" for p in op.get("parameters", [])
+                    ):
+                        response["content"]["text/csv"] = {"schema": {"type": "string"}}
         schemas = spec["components"]["schemas"]
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
@@ -72,6 +78,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.write_sessionmaker = make_sessionmaker(engine, write=True)
 
+    app.state.version_reader = VersionReader(engine)
+    app.add_middleware(
+        HttpCacheMiddleware,
+        reader=app.state.version_reader,
+        max_age=settings.cache_max_age,
+        store=settings.response_cache,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

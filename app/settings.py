@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     cache_max_age: int = Field(
         default=60, ge=0, description="Seconds in `Cache-Control: public, max-age=N`."
     )
+    response_cache: bool = Field(
+        default=True,
+        description="Keep whole anonymous GET responses in memory, per data version.",
+    )
     log_level: str = Field(default="info", description="uvicorn log level.")
 
 

@@ -201,3 +201,15 @@ class IdempotencyRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("api_key_id", "key"),)
+
+
+class DataVersion(Base):
+    """One row whose `version` every change to served data advances, in the same
+    transaction; ETags and the response cache of every worker key on it."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int]
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

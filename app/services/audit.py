@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.db.models import AuditEntry
+from app.db.models import AuditEntry, DataVersion
 from app.services.pagination import PageResult, paginate
 
 
@@ -28,7 +28,8 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    """Add an entry; the caller's transaction commits it with the change it describes."""
+    """Add an entry and advance the data version (so every ETag changes); the caller's
+    transaction commits both with the change they describe."""
     session.add(
         AuditEntry(
             actor=actor.name,
@@ -38,6 +39,9 @@ def record(
             before=before,
             after=after,
         )
+    )
+    session.execute(
+        update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1)
     )
 
 

@@ -2,10 +2,11 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from app.api.csv_route import CSVRoute, format_param
 from app.api.deps import (
     AsOf,
     CourseFilter,
@@ -31,7 +32,12 @@ from app.schemas.resources import (
 from app.schemas.writes import FigureIn, FigurePatch
 from app.services import attendance, history, imports
 
-router = APIRouter(prefix="/attendance", tags=["attendance"])
+router = APIRouter(
+    prefix="/attendance",
+    tags=["attendance"],
+    route_class=CSVRoute,
+    dependencies=[Depends(format_param)],
+)
 
 FigureId = Annotated[int, Path(ge=1, le=2**31 - 1, examples=[2])]
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)

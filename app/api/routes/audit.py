@@ -3,14 +3,20 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from app.api.csv_route import CSVRoute, format_param
 from app.api.deps import AdminKey, Cursor, Limit, SessionDep
 from app.schemas.common import Page, problem_responses
 from app.schemas.resources import AuditEntryOut
 from app.services import audit
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(
+    prefix="/audit",
+    tags=["audit"],
+    route_class=CSVRoute,
+    dependencies=[Depends(format_param)],
+)
 
 
 @router.get("", summary="Who changed what, when", responses=problem_responses(401, 403, 422))

@@ -1,8 +1,9 @@
 """Courses and their yearly series."""
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 
+from app.api.csv_route import CSVRoute, format_param
 from app.api.deps import (
     AsOf,
     Cursor,
@@ -19,7 +20,12 @@ from app.schemas.stats import Series
 from app.schemas.writes import CourseIn, CourseUpdate
 from app.services import catalog, history, stats
 
-router = APIRouter(prefix="/courses", tags=["courses"])
+router = APIRouter(
+    prefix="/courses",
+    tags=["courses"],
+    route_class=CSVRoute,
+    dependencies=[Depends(format_param)],
+)
 
 Slug = Path(description="The course's slug.", max_length=100, examples=["basic-sro"])
 

@@ -1,8 +1,9 @@
 """Sources of figures."""
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
+from app.api.csv_route import CSVRoute, format_param
 from app.api.deps import Cursor, IdempotencyKey, Limit, SessionDep, WriteKey, WriteSessionDep
 from app.api.writes import created
 from app.schemas.common import Page, problem_responses
@@ -10,7 +11,12 @@ from app.schemas.resources import SourceOut
 from app.schemas.writes import SourceIn
 from app.services import catalog
 
-router = APIRouter(prefix="/sources", tags=["sources"])
+router = APIRouter(
+    prefix="/sources",
+    tags=["sources"],
+    route_class=CSVRoute,
+    dependencies=[Depends(format_param)],
+)
 
 
 @router.get("", summary="List sources", responses=problem_responses(422))

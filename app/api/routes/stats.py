@@ -2,14 +2,20 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from app.api.csv_route import CSVRoute, format_param
 from app.api.deps import AsOf, CourseFilter, OptionalYear, SessionDep, Year
 from app.schemas.common import problem_responses
 from app.schemas.stats import Changes, Records, Shares, Totals, TotalsBy
 from app.services import history, stats
 
-router = APIRouter(prefix="/stats", tags=["stats"])
+router = APIRouter(
+    prefix="/stats",
+    tags=["stats"],
+    route_class=CSVRoute,
+    dependencies=[Depends(format_param)],
+)
 
 
 @router.get(

@@ -1,13 +1,19 @@
 """Totals by year."""
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 
+from app.api.csv_route import CSVRoute, format_param
 from app.api.deps import AsOf, SessionDep
 from app.schemas.common import problem_responses
 from app.schemas.stats import YearDetail, YearList
 from app.services import history, stats
 
-router = APIRouter(prefix="/years", tags=["years"])
+router = APIRouter(
+    prefix="/years",
+    tags=["years"],
+    route_class=CSVRoute,
+    dependencies=[Depends(format_param)],
+)
 
 
 @router.get("", summary="List years with totals", responses=problem_responses(422))

@@ -1,0 +1,154 @@
+"""ETags, 304s, Cache-Control and a response cache keyed by the data version.
+
+Every write advances one version number in the database, in the same transaction
+(`app.services.audit.record`). Each request reads it (microseconds on SQLite), so
+the ETag of a representation (a hash of the version and the normalised request)
+changes at once in every worker after any write, and a response cached under an
+older version is never served. Routes that know a finer version (a figure's
+revision) set their own ETag, which is kept.
+"""
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import __version__
+from app.db.version import VersionReader
+
+UNCACHED_PATHS = ("/health", "/ready", "/metrics")
+
+
+def representation(query: list[tuple[str, str]], accept: str) -> str:
+    """`csv` when asked for by `?format=csv` or an Accept header preferring it."""
+    fmt = dict(query).get("format")
+    if fmt is not None:
+        return fmt
+    return "csv" if "text/csv" in accept and "application/json" not in accept else "json"
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 weak comparison of an `If-None-Match` list with one ETag."""
+    if if_none_match.strip() == "*":
+        return True
+    wanted = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return etag.removeprefix("W/") in wanted
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A cached 200 response and the data version it was made at."""
+
+    version: int
+    etag: str
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+class HttpCacheMiddleware:
+    """ASGI middleware for anonymous GETs: ETag, `If-None-Match` -> 304, Cache-Control,
+    and (when `store` is on) a bounded LRU of whole responses."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        reader: VersionReader,
+        max_age: int,
+        store: bool = True,
+        max_entries: int = 2048,
+        max_body: int = 1 << 20,
+    ) -> None:
+        self.app = app
+        self.reader = reader
+        self.public = f"public, max-age={max_age}".encode()
+        self.store = store
+        self.max_entries = max_entries
+        self.max_body = max_body
+        self.entries: OrderedDict[tuple[str, str, str], Entry] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or scope["path"].startswith(UNCACHED_PATHS)
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if "authorization" in headers:
+            await self._private(scope, receive, send)
+            return
+
+        query = sorted(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        key = (scope["path"], urlencode(query), representation(query, headers.get("accept", "")))
+        version = await self.reader.read()
+        digest = hashlib.blake2b(f"{__version__}|{version}|{key}".encode(), digest_size=12)
+        default_etag = f'"{digest.hexdigest()}"'
+        if_none_match = headers.get("if-none-match")
+
+        entry = self.entries.get(key) if self.store else None
+        if entry is not None and entry.version == version:
+            self.entries.move_to_end(key)
+            if if_none_match and etag_matches(if_none_match, entry.etag):
+                await self._not_modified(send, entry.etag)
+            else:
+                await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
+                await send({"type": "http.response.body", "body": entry.body})
+            return
+
+        state: dict[str, object] = {"status": 0, "skip": False}
+        start: list[Message] = []
+        parts: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                if message["status"] == 200:
+                    out = MutableHeaders(scope=message)
+                    etag = out.get("etag") or default_etag
+                    out["etag"] = etag
+                    out.setdefault("cache-control", self.public.decode())
+                    out.append("vary", "Accept")
+                    state["etag"] = etag
+                    if if_none_match and etag_matches(if_none_match, etag):
+                        state["skip"] = True
+                        await self._not_modified(send, etag)
+                        return
+                    start.append(message)
+                await send(message)
+                return
+            if state["skip"]:
+                return
+            if start and self.store:
+                parts.append(message.get("body", b""))
+                if sum(map(len, parts)) > self.max_body:
+                    start.clear()
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        if start and self.store and state["status"] == 200 and await self.reader.read() == version:
+            self.entries[key] = Entry(
+                version, str(state["etag"]), list(start[0]["headers"]), b"".join(parts)
+            )
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.max_entries:
+                self.entries.popitem(last=False)
+
+    async def _not_modified(self, send: Send, etag: str) -> None:
+        headers = [(b"etag", etag.encode()), (b"cache-control", self.public), (b"vary", b"Accept")]
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _private(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Authenticated reads are never cached anywhere."""
+
+        async def no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["cache-control"] = "private, no-store"
+            await send(message)
+
+        await self.app(scope, receive, no_store)

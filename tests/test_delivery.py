@@ -1,0 +1,195 @@
+"""Delivery for dashboards: ETag/304 on every GET, CSV, CORS, Cache-Control, cursors."""
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import AddFigure, Keys, run_cli, sqlite_url
+from tests.test_read_api import assert_problem
+
+GETS = [
+    "/api/v1/courses",
+    "/api/v1/courses/basic-sro",
+    "/api/v1/courses/basic-sro/series",
+    "/api/v1/years",
+    "/api/v1/years/2019",
+    "/api/v1/attendance",
+    "/api/v1/attendance?course=basic-sro&year=2019",
+    "/api/v1/attendance/2",
+    "/api/v1/attendance/2/revisions",
+    "/api/v1/stats/totals?by=course_year",
+    "/api/v1/stats/changes?from=2018&to=2019",
+    "/api/v1/stats/shares?year=2019",
+    "/api/v1/stats/records",
+    "/api/v1/sources",
+    "/api/v1/sources/1",
+    "/api/v1/years/2019?as_of=2030-01-01",
+]
+
+
+def rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@pytest.mark.parametrize("path", GETS)
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_every_get_has_an_etag_and_revalidates_to_304(
+    client: TestClient, path: str, fmt: str
+) -> None:
+    headers = {"Accept": "text/csv"} if fmt == "csv" else {}
+    first = client.get(path, headers=headers)
+    assert first.status_code == 200
+    assert first.headers["content-type"].startswith(
+        "text/csv" if fmt == "csv" else "application/json"
+    )
+    etag = first.headers["etag"]
+    assert etag.startswith('"')
+    assert first.headers["cache-control"] == "public, max-age=60"
+    again = client.get(path, headers={**headers, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    other = client.get(path, headers={**headers, "If-None-Match": '"something-else"'})
+    assert other.status_code == 200
+    assert other.content == first.content
+
+
+def test_json_and_csv_have_different_etags(client: TestClient) -> None:
+    as_json = client.get("/api/v1/years/2019").headers["etag"]
+    as_csv = client.get("/api/v1/years/2019", params={"format": "csv"}).headers["etag"]
+    assert as_json != as_csv
+
+
+def test_etag_changes_after_a_write_by_another_process(
+    client: TestClient, db_path: Path, tmp_path: Path
+) -> None:
+    first = client.get("/api/v1/years/2019")
+    etag = first.headers["etag"]
+    assert client.get("/api/v1/years/2019", headers={"If-None-Match": etag}).status_code == 304
+
+    figures = tmp_path / "sep-dec.csv"
+    figures.write_text("course,period,completions,source_id\nbasic-sro,2019-09/2019-12,600,1\n")
+    run_cli("import", str(figures), cwd=tmp_path, database_url=sqlite_url(db_path))
+
+    after = client.get("/api/v1/years/2019", headers={"If-None-Match": etag})
+    assert after.status_code == 200
+    assert after.headers["etag"] != etag
+    basic = next(c for c in after.json()["courses"] if c["course"] == "basic-sro")
+    assert basic["total"] == 3116  # not the cached 2516
+
+
+def test_the_figure_etag_is_its_revision(client: TestClient, keys: Keys) -> None:
+    first = client.get("/api/v1/attendance/2")
+    assert first.headers["etag"] == '"2-1"'
+    assert client.get("/api/v1/attendance/2", headers={"If-None-Match": '"2-1"'}).status_code == 304
+    client.patch(
+        "/api/v1/attendance/2",
+        json={"completions": 2520},
+        headers={"Authorization": f"Bearer {keys.write}"},
+    )
+    changed = client.get("/api/v1/attendance/2", headers={"If-None-Match": '"2-1"'})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] == '"2-2"'
+
+
+def test_errors_and_authenticated_reads_are_not_stored(client: TestClient, keys: Keys) -> None:
+    missing = client.get("/api/v1/courses/nope")
+    assert missing.headers["cache-control"] == "no-store"
+    assert "etag" not in missing.headers
+    audit = client.get("/api/v1/audit", headers={"Authorization": f"Bearer {keys.admin}"})
+    assert audit.status_code == 200
+    assert audit.headers["cache-control"] == "private, no-store"
+
+
+def test_csv_of_figures_parses_with_the_right_rows(client: TestClient) -> None:
+    response = client.get("/api/v1/attendance", params={"format": "csv"})
+    assert response.headers["content-disposition"] == 'attachment; filename="attendance.csv"'
+    table = rows(response.text)
+    assert len(table) == 12
+    json_fields = list(client.get("/api/v1/attendance").json()["items"][0])
+    assert list(table[0]) == json_fields
+    by_key = {(r["course"], r["period"]): int(r["completions"]) for r in table}
+    assert by_key["basic-sro", "2019-01/2019-08"] == 2516
+    assert by_key["adolescent-mental-health", "2018-01/2018-12"] == 871
+
+
+def test_csv_of_changes_has_a_row_per_course_and_all_courses(client: TestClient) -> None:
+    table = rows(client.get("/api/v1/stats/changes?from=2018&to=2019&format=csv").text)
+    assert len(table) == 7
+    assert table[0]["course"] == "basic-sro"
+    assert (table[0]["change"], table[0]["change_pct"], table[0]["record"]) == (
+        "243",
+        "10.7",
+        "true",
+    )
+    overall = table[-1]
+    assert (overall["course"], overall["name"]) == ("", "All courses")
+    assert (overall["from_total"], overall["to_total"], overall["change_pct"]) == (
+        "3950",
+        "6730",
+        "70.4",
+    )
+
+
+def test_csv_of_a_year_lists_its_courses(client: TestClient) -> None:
+    table = rows(client.get("/api/v1/years/2019", headers={"Accept": "text/csv"}).text)
+    assert {r["course"]: int(r["total"]) for r in table}["adolescent-mental-health"] == 3167
+    assert len(table) == 6
+
+
+def test_csv_pages_carry_a_link_to_the_next(client: TestClient) -> None:
+    response = client.get("/api/v1/attendance", params={"format": "csv", "limit": 5})
+    assert len(rows(response.text)) == 5
+    link = response.headers["link"]
+    assert link.endswith('>; rel="next"')
+    nxt = client.get(link[1 : link.index(">")])
+    assert [int(r["id"]) for r in rows(nxt.text)] == [6, 7, 8, 9, 10]
+
+
+def test_unknown_format_is_a_422(client: TestClient) -> None:
+    assert_problem(client.get("/api/v1/years", params={"format": "xml"}), 422)
+
+
+def test_cors_allows_any_origin_to_read(client: TestClient) -> None:
+    response = client.get("/api/v1/years", headers={"Origin": "https://dash.example"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "ETag" in response.headers["access-control-expose-headers"]
+    preflight = client.options(
+        "/api/v1/years",
+        headers={"Origin": "https://dash.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert preflight.status_code == 200
+
+
+def test_pagination_walks_everything_once_while_figures_are_added(
+    client: TestClient, add_figure: AddFigure
+) -> None:
+    new_periods = iter(
+        [("basic-sro", f"2017-{m:02d}", m) for m in range(1, 13)]
+        + [("advanced-sro", f"2017-{m:02d}", m) for m in range(1, 13)]
+    )
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"limit": 3}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get("/api/v1/attendance", params=params).json()
+        seen += [f["id"] for f in page["items"]]
+        for _ in range(2):  # two inserts between pages
+            nxt = next(new_periods, None)
+            if nxt:
+                add_figure(*nxt)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen))
+    assert set(range(1, 13)) <= set(seen)
+    assert seen == sorted(seen)
+    # Nothing up to where the walk ended was skipped, rows added meanwhile included.
+    everything = [f["id"] for f in client.get("/api/v1/attendance").json()["items"]]
+    assert seen == [i for i in everything if i <= seen[-1]]
+    assert len(seen) > 12
