@@ -59,19 +59,24 @@ class _Group:
 
 def parse_csv(text: str) -> Iterator[dict[str, Any]]:
     """CSV rows as dicts; empty cells are omitted, so they take their defaults."""
-    reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None:
-        return
-    unknown = [
-        c for c in reader.fieldnames if c not in (*COLUMNS, "year", "start_month", "end_month")
-    ]
-    if unknown:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = reader.fieldnames
+        if header is None:
+            return
+        unknown = [c for c in header if c not in (*COLUMNS, "year", "start_month", "end_month")]
+        if unknown:
+            raise Invalid(
+                f"Unknown CSV columns: {', '.join(unknown)}; expected {', '.join(COLUMNS)}.",
+                errors=[{"row": 0, "field": c, "message": "unknown column"} for c in unknown],
+            )
+        for row in reader:
+            yield {k: v for k, v in row.items() if k is not None and v not in ("", None)}
+    except csv.Error as exc:
         raise Invalid(
-            f"Unknown CSV columns: {', '.join(unknown)}; expected {', '.join(COLUMNS)}.",
-            errors=[{"row": 0, "field": c, "message": "unknown column"} for c in unknown],
-        )
-    for row in reader:
-        yield {k: v for k, v in row.items() if k is not None and v not in ("", None)}
+            f"The CSV cannot be read near line {reader.line_num}: {exc}.",
+            errors=[{"row": max(reader.line_num - 1, 0), "field": "row", "message": str(exc)}],
+        ) from exc
 
 
 def parse_json(text: str) -> list[Any]:
