@@ -3,8 +3,9 @@
 import csv
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 import uvicorn
@@ -94,14 +95,15 @@ def _fail(exc: DomainError) -> None:
     raise typer.Exit(2)
 
 
-def _read_rows(path: Path) -> tuple[list[Any], int]:
-    """The file's rows (CSV, or a JSON array) and how many there are."""
-    text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() == ".json" or text.lstrip().startswith("["):
-        rows: list[Any] = imports.parse_json(text)
-    else:
-        rows = list(imports.parse_csv(text))
-    return rows, len(rows)
+def _lines(fh: TextIO, bar: Any) -> Iterator[str]:
+    """The file's lines, moving the progress bar by the characters read."""
+    done = 0
+    for n, line in enumerate(fh, start=1):
+        done += len(line)
+        if n % 10_000 == 0:
+            bar.update(done - bar.pos)
+        yield line
+    bar.update(done - bar.pos)
 
 
 @cli.command("import")
@@ -115,24 +117,22 @@ def import_cmd(
     if mode not in ("create", "upsert"):
         raise typer.BadParameter("mode is 'create' or 'upsert'")
     engine = _migrated()
+    size = file.stat().st_size
     try:
-        rows, count = _read_rows(file)
         with (
-            typer.progressbar(length=count, label="checking", file=sys.stderr) as bar,
+            file.open(encoding="utf-8", newline="") as fh,
+            typer.progressbar(length=size, label="reading", file=sys.stderr) as bar,
             transaction(make_sessionmaker(engine, write=True)) as session,
         ):
-            step = max(1, count // 100)
-
-            def progress(n: int) -> None:
-                if n % step == 0 or n == count:
-                    bar.update(n - bar.pos)
-
+            first = fh.read(1)
+            fh.seek(0)
+            rows: Iterable[Any] = (
+                imports.parse_json(fh.read())
+                if file.suffix.lower() == ".json" or first == "["
+                else imports.parse_csv(_lines(fh, bar))
+            )
             report = imports.run(
-                session,
-                rows,
-                actor=Actor("cli"),
-                mode="upsert" if mode == "upsert" else "create",
-                progress=progress,
+                session, rows, actor=Actor("cli"), mode="upsert" if mode == "upsert" else "create"
             )
     except DomainError as exc:
         _fail(exc)

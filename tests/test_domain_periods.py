@@ -15,6 +15,7 @@ from app.domain.periods import (
     PeriodError,
     YearTotal,
     combine,
+    consistent,
     maximal,
     months_label,
     nesting_violations,
@@ -236,3 +237,22 @@ def test_percent_and_annualize() -> None:
     assert annualize(2516, 8) == 3774.0
     assert annualize(2516, 12) is None
     assert annualize(0, 0) is None
+
+
+one_year_figures = st.lists(
+    st.builds(
+        lambda a, b, v: Figure(Period(YEAR, min(a, b), max(a, b)), v),
+        st.integers(1, 12),
+        st.integers(1, 12),
+        st.integers(0, 50),
+    ),
+    max_size=12,
+)
+
+
+@given(one_year_figures | laminar_figures())
+def test_consistent_agrees_with_the_rule_by_rule_checks(figures: list[Figure]) -> None:
+    duplicates = len({f.period for f in figures}) < len(figures)
+    overlaps = any(partial_overlap(f.period, figures) is not None for f in figures)
+    expected = not duplicates and not overlaps and not nesting_violations(figures)
+    assert consistent(figures) == expected

@@ -43,14 +43,25 @@ def as_period_figure(row: Any) -> PeriodFigure:
     return PeriodFigure(Period(row.year, row.start_month, row.end_month), row.completions)
 
 
-def replace(session: Session, figures: Mapping[Key, Sequence[PeriodFigure]]) -> None:
-    """Rewrite the totals of these course-years from their complete sets of figures."""
-    for chunk in _chunks(figures):
+def replace(
+    session: Session,
+    figures: Mapping[Key, Sequence[PeriodFigure]],
+    *,
+    stale: Iterable[Key] | None = None,
+) -> None:
+    """Rewrite the totals of these course-years from their complete sets of figures.
+
+    `stale` names the course-years that may have a stored total (by default all of
+    them); an import of new course-years skips deleting what cannot exist.
+    """
+    old = set(figures) if stale is None else set(stale)
+    for chunk in _chunks(old):
         session.execute(
             delete(CourseYearTotal).where(
                 tuple_(CourseYearTotal.course_id, CourseYearTotal.year).in_(chunk)
             )
         )
+    for chunk in _chunks(figures):
         fresh = []
         for course_id, year in chunk:
             if figures[course_id, year]:

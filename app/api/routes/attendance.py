@@ -1,5 +1,6 @@
 """Figures: completions of one course in one period; reads, writes, revisions, import."""
 
+import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -213,7 +214,7 @@ async def import_attendance(
     body = (await request.body()).decode("utf-8", errors="replace")
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip()
     if kind == "text/csv":
-        rows: Any = imports.parse_csv(body)
+        rows: Any = imports.parse_csv(io.StringIO(body, newline=""))
     elif kind in ("application/json", ""):
         rows = imports.parse_json(body)
     else:
