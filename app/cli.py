@@ -71,6 +71,7 @@ def serve_cmd(
         workers=workers,
         reload=reload,
         log_level=settings.log_level,
+        access_log=settings.access_log,
     )
 
 

@@ -8,6 +8,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse
 
 from app import __version__
+from app.api.deps import Reader
 from app.api.http_cache import HttpCacheMiddleware
 from app.api.routes import attendance, audit, courses, ops, sources, stats, years
 from app.db.session import make_engine, make_sessionmaker
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.write_sessionmaker = make_sessionmaker(engine, write=True)
+    app.state.reader = Reader(app.state.sessionmaker)
 
     app.state.version_reader = VersionReader(engine)
     app.add_middleware(

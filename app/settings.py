@@ -27,6 +27,7 @@ class Settings(BaseSettings):
         default=True,
         description="Keep whole anonymous GET responses in memory, per data version.",
     )
+    access_log: bool = Field(default=True, description="Log every request (uvicorn).")
     log_level: str = Field(default="info", description="uvicorn log level.")
 
 

@@ -51,9 +51,9 @@ def write_csv(path: Path, courses: int, years: int) -> int:
     n = 0
     with path.open("w", newline="") as fh:
         out = csv.writer(fh)
-        out.writerow(["course", "period", "completions", "status", "note", "source_id"])
+        out.writerow(["course", "period", "completions", "source_id"])
         for course, year, start, end, value in figures(courses, years):
-            out.writerow([course, f"{year}-{start:02d}/{year}-{end:02d}", value, "final", "", 1])
+            out.writerow([course, f"{year}-{start:02d}/{year}-{end:02d}", value, 1])
             n += 1
     return n
 

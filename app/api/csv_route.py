@@ -25,8 +25,8 @@ Format = Annotated[
 ]
 
 
-def format_param(fmt: Format = None) -> None:
-    """Declares and validates `format` on every route of a router."""
+async def format_param(fmt: Format = None) -> None:
+    """Declares and validates `format` on every route of a router (async: no thread hop)."""
 
 
 def _cell(value: Any) -> Any:

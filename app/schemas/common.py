@@ -1,5 +1,6 @@
 """Shapes shared by every list and error."""
 
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +14,15 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int = Field(description="How many items match the filters, over all pages.")
     next_cursor: str | None = Field(description="Opaque cursor of the next page; null at the end.")
+
+    @classmethod
+    def of(cls, result: Any, convert: Callable[[Any], T]) -> "Page[T]":
+        """A page of a service's `PageResult`, each item converted for the API."""
+        return cls(
+            items=[convert(i) for i in result.items],
+            total=result.total,
+            next_cursor=result.next_cursor,
+        )
 
 
 class FieldError(BaseModel):

@@ -16,7 +16,7 @@ from app.api.deps import (
     IfMatch,
     Limit,
     OptionalYear,
-    SessionDep,
+    ReadDep,
     WriteKey,
     WriteSessionDep,
 )
@@ -45,8 +45,8 @@ WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
 
 
 @router.get("", summary="List figures", responses=problem_responses(404, 422))
-def list_attendance(
-    session: SessionDep,
+async def list_attendance(
+    read: ReadDep,
     course: CourseFilter = None,
     year: OptionalYear = None,
     year_from: OptionalYear = None,
@@ -57,29 +57,31 @@ def list_attendance(
 ) -> Page[AttendanceOut]:
     """Figures matching every filter, oldest first (as they stood at `as_of`, if given);
     an unknown course is a 404."""
-    page = attendance.list_figures(
-        session,
-        course=course,
-        year=year,
-        year_from=year_from,
-        year_to=year_to,
-        as_of=history.parse_as_of(as_of),
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page(
-        items=[attendance_out(f) for f in page.items],
-        total=page.total,
-        next_cursor=page.next_cursor,
+    moment = history.parse_as_of(as_of)
+    return await read(
+        lambda s: Page[AttendanceOut].of(
+            attendance.list_figures(
+                s,
+                course=course,
+                year=year,
+                year_from=year_from,
+                year_to=year_to,
+                as_of=moment,
+                limit=limit,
+                cursor=cursor,
+            ),
+            attendance_out,
+        )
     )
 
 
 @router.get("/{figure_id}", summary="Get a figure", responses=problem_responses(404, 422))
-def get_attendance(
-    session: SessionDep, response: Response, figure_id: FigureId, as_of: AsOf = None
+async def get_attendance(
+    read: ReadDep, response: Response, figure_id: FigureId, as_of: AsOf = None
 ) -> AttendanceOut:
     """One figure by id, with its version as the `ETag` (for `If-Match` on writes)."""
-    row = attendance.get_figure_row(session, figure_id=figure_id, as_of=history.parse_as_of(as_of))
+    moment = history.parse_as_of(as_of)
+    row = await read(lambda s: attendance.get_figure_row(s, figure_id=figure_id, as_of=moment))
     response.headers["ETag"] = attendance.etag(row)
     return attendance_out(row)
 
@@ -87,11 +89,13 @@ def get_attendance(
 @router.get(
     "/{figure_id}/revisions", summary="A figure's revisions", responses=problem_responses(404, 422)
 )
-def get_revisions(session: SessionDep, figure_id: FigureId) -> Revisions:
+async def get_revisions(read: ReadDep, figure_id: FigureId) -> Revisions:
     """Every value the figure has had, oldest first: when, by which key, from which source;
     a deleted figure's revisions stay, ending with the `delete`."""
-    items = history.revisions(session, figure_id=figure_id)
-    return Revisions(figure_id=figure_id, items=[revision_out(r) for r in items])
+    items = await read(
+        lambda s: [revision_out(r) for r in history.revisions(s, figure_id=figure_id)]
+    )
+    return Revisions(figure_id=figure_id, items=items)
 
 
 def _written(session: Any, figure_id: int) -> tuple[AttendanceOut, str]:

@@ -48,8 +48,4 @@ def list_audit(
         limit=limit,
         cursor=cursor,
     )
-    return Page(
-        items=[AuditEntryOut.model_validate(e) for e in page.items],
-        total=page.total,
-        next_cursor=page.next_cursor,
-    )
+    return Page[AuditEntryOut].of(page, AuditEntryOut.model_validate)

@@ -9,7 +9,7 @@ from app.api.deps import (
     Cursor,
     IdempotencyKey,
     Limit,
-    SessionDep,
+    ReadDep,
     WriteKey,
     WriteSessionDep,
 )
@@ -31,28 +31,28 @@ Slug = Path(description="The course's slug.", max_length=100, examples=["basic-s
 
 
 @router.get("", summary="List courses", responses=problem_responses(422))
-def list_courses(session: SessionDep, limit: Limit = 100, cursor: Cursor = None) -> Page[CourseOut]:
+async def list_courses(read: ReadDep, limit: Limit = 100, cursor: Cursor = None) -> Page[CourseOut]:
     """Every course, in the order it was added."""
-    page = catalog.list_courses(session, limit=limit, cursor=cursor)
-    return Page(
-        items=[CourseOut.model_validate(c) for c in page.items],
-        total=page.total,
-        next_cursor=page.next_cursor,
+    return await read(
+        lambda s: Page[CourseOut].of(
+            catalog.list_courses(s, limit=limit, cursor=cursor), CourseOut.model_validate
+        )
     )
 
 
 @router.get("/{slug}", summary="Get a course", responses=problem_responses(404, 422))
-def get_course(session: SessionDep, slug: str = Slug) -> CourseOut:
+async def get_course(read: ReadDep, slug: str = Slug) -> CourseOut:
     """One course by its slug."""
-    return CourseOut.model_validate(catalog.get_course(session, slug=slug))
+    return await read(lambda s: CourseOut.model_validate(catalog.get_course(s, slug=slug)))
 
 
 @router.get(
     "/{slug}/series", summary="A course's yearly totals", responses=problem_responses(404, 422)
 )
-def get_series(session: SessionDep, slug: str = Slug, as_of: AsOf = None) -> Series:
+async def get_series(read: ReadDep, slug: str = Slug, as_of: AsOf = None) -> Series:
     """The course's total for each year with figures (R5: nested periods never double count)."""
-    return stats.series(session, slug=slug, as_of=history.parse_as_of(as_of))
+    moment = history.parse_as_of(as_of)
+    return await read(lambda s: stats.series(s, slug=slug, as_of=moment))
 
 
 @router.post(

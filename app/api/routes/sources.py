@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from app.api.csv_route import CSVRoute, format_param
-from app.api.deps import Cursor, IdempotencyKey, Limit, SessionDep, WriteKey, WriteSessionDep
+from app.api.deps import Cursor, IdempotencyKey, Limit, ReadDep, WriteKey, WriteSessionDep
 from app.api.writes import created
 from app.schemas.common import Page, problem_responses
 from app.schemas.resources import SourceOut
@@ -20,22 +20,23 @@ router = APIRouter(
 
 
 @router.get("", summary="List sources", responses=problem_responses(422))
-def list_sources(session: SessionDep, limit: Limit = 100, cursor: Cursor = None) -> Page[SourceOut]:
+async def list_sources(read: ReadDep, limit: Limit = 100, cursor: Cursor = None) -> Page[SourceOut]:
     """Every source, in the order it was added."""
-    page = catalog.list_sources(session, limit=limit, cursor=cursor)
-    return Page(
-        items=[SourceOut.model_validate(s) for s in page.items],
-        total=page.total,
-        next_cursor=page.next_cursor,
+    return await read(
+        lambda s: Page[SourceOut].of(
+            catalog.list_sources(s, limit=limit, cursor=cursor), SourceOut.model_validate
+        )
     )
 
 
 @router.get("/{source_id}", summary="Get a source", responses=problem_responses(404, 422))
-def get_source(
-    session: SessionDep, source_id: int = Path(ge=1, le=2**31 - 1, examples=[1])
+async def get_source(
+    read: ReadDep, source_id: int = Path(ge=1, le=2**31 - 1, examples=[1])
 ) -> SourceOut:
     """One source by id."""
-    return SourceOut.model_validate(catalog.get_source(session, source_id=source_id))
+    return await read(
+        lambda s: SourceOut.model_validate(catalog.get_source(s, source_id=source_id))
+    )
 
 
 @router.post(

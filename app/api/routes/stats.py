@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from app.api.csv_route import CSVRoute, format_param
-from app.api.deps import AsOf, CourseFilter, OptionalYear, SessionDep, Year
+from app.api.deps import AsOf, CourseFilter, OptionalYear, ReadDep, Year
 from app.schemas.common import problem_responses
 from app.schemas.stats import Changes, Records, Shares, Totals, TotalsBy
 from app.services import history, stats
@@ -21,8 +21,8 @@ router = APIRouter(
 @router.get(
     "/totals", summary="Totals by year, course, or both", responses=problem_responses(404, 422)
 )
-def get_totals(
-    session: SessionDep,
+async def get_totals(
+    read: ReadDep,
     by: Annotated[TotalsBy, Query(description="Grouping.")] = "year",
     course: CourseFilter = None,
     year_from: OptionalYear = None,
@@ -30,19 +30,17 @@ def get_totals(
     as_of: AsOf = None,
 ) -> Totals:
     """Totals grouped `by` year (R6), course (summed over years) or `course_year` (R5)."""
-    return stats.totals(
-        session,
-        by=by,
-        course=course,
-        year_from=year_from,
-        year_to=year_to,
-        as_of=history.parse_as_of(as_of),
+    moment = history.parse_as_of(as_of)
+    return await read(
+        lambda s: stats.totals(
+            s, by=by, course=course, year_from=year_from, year_to=year_to, as_of=moment
+        )
     )
 
 
 @router.get("/changes", summary="Change between two years", responses=problem_responses(404, 422))
-def get_changes(
-    session: SessionDep,
+async def get_changes(
+    read: ReadDep,
     from_year: Annotated[int, Query(alias="from", ge=1900, le=9999, examples=[2018])],
     to_year: Annotated[int, Query(alias="to", ge=1900, le=9999, examples=[2019])],
     course: CourseFilter = None,
@@ -51,30 +49,31 @@ def get_changes(
     """Per course and for all courses: totals, change, percent change, whether the years
     cover the same months, a like-for-like comparison when the data has one, a linear
     annualized projection (labelled, never an observation) and whether `to` is a record."""
-    return stats.changes(
-        session,
-        from_year=from_year,
-        to_year=to_year,
-        course=course,
-        as_of=history.parse_as_of(as_of),
+    moment = history.parse_as_of(as_of)
+    return await read(
+        lambda s: stats.changes(
+            s, from_year=from_year, to_year=to_year, course=course, as_of=moment
+        )
     )
 
 
 @router.get(
     "/shares", summary="Each course's share of a year", responses=problem_responses(404, 422)
 )
-def get_shares(session: SessionDep, year: Year, as_of: AsOf = None) -> Shares:
+async def get_shares(read: ReadDep, year: Year, as_of: AsOf = None) -> Shares:
     """Each course's share of the year's total, one decimal, largest first."""
-    return stats.shares(session, year=year, as_of=history.parse_as_of(as_of))
+    moment = history.parse_as_of(as_of)
+    return await read(lambda s: stats.shares(s, year=year, as_of=moment))
 
 
 @router.get("/records", summary="Record years", responses=problem_responses(404, 422))
-def get_records(
-    session: SessionDep,
+async def get_records(
+    read: ReadDep,
     year: OptionalYear = None,
     course: CourseFilter = None,
     as_of: AsOf = None,
 ) -> Records:
     """Years whose total beat every earlier year's, per course and for all courses
     (`course: null`); a partial year that already beats them counts."""
-    return stats.records(session, year=year, course=course, as_of=history.parse_as_of(as_of))
+    moment = history.parse_as_of(as_of)
+    return await read(lambda s: stats.records(s, year=year, course=course, as_of=moment))

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends, Path
 
 from app.api.csv_route import CSVRoute, format_param
-from app.api.deps import AsOf, SessionDep
+from app.api.deps import AsOf, ReadDep
 from app.schemas.common import problem_responses
 from app.schemas.stats import YearDetail, YearList
 from app.services import history, stats
@@ -17,15 +17,17 @@ router = APIRouter(
 
 
 @router.get("", summary="List years with totals", responses=problem_responses(422))
-def list_years(session: SessionDep, as_of: AsOf = None) -> YearList:
+async def list_years(read: ReadDep, as_of: AsOf = None) -> YearList:
     """Every year with figures: all-course total, months covered (the smallest across
     courses) and whether every course covers the whole year (R6)."""
-    return YearList(items=stats.year_summaries(session, as_of=history.parse_as_of(as_of)))
+    moment = history.parse_as_of(as_of)
+    return YearList(items=await read(lambda s: stats.year_summaries(s, as_of=moment)))
 
 
 @router.get("/{year}", summary="A year's totals by course", responses=problem_responses(404, 422))
-def get_year(
-    session: SessionDep, year: int = Path(ge=1900, le=9999, examples=[2019]), as_of: AsOf = None
+async def get_year(
+    read: ReadDep, year: int = Path(ge=1900, le=9999, examples=[2019]), as_of: AsOf = None
 ) -> YearDetail:
     """The year's all-course total and each course's total (R5, R6); 404 without figures."""
-    return stats.year_detail(session, year=year, as_of=history.parse_as_of(as_of))
+    moment = history.parse_as_of(as_of)
+    return await read(lambda s: stats.year_detail(s, year=year, as_of=moment))

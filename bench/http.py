@@ -1,0 +1,229 @@
+"""HTTP benchmark: this service against the stack's ceiling and Datasette, in one run.
+
+    python -m bench.http              # needs wrk (apt-get install wrk); Datasette optional
+    python -m bench.http --big        # also the aggregate endpoints at ~1,000,000 figures
+
+Everything listens on 127.0.0.1; every load is bounded (wrk -d). Prints a table of
+requests/second with ratios to the raw ASGI app measured in the same run, and the
+goals of docs/performance.md, each met or not.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent
+DURATION = "5s"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(cmd: list[str], env: dict[str, str], port: int, ready: str) -> Iterator[str]:
+    """Start a server process; yield its base URL once `ready` answers 200."""
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(base + ready, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError(
+                f"{cmd[0]} did not start: {proc.stderr.read() if proc.stderr else ''}"
+            )
+        yield base
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wrk(url: str, *headers: str, connections: int = 32) -> dict[str, float]:
+    """Requests/second and latency percentiles (ms) of `wrk -t1 -c32 -d5s --latency`."""
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{DURATION}", "--latency"]
+    for h in headers:
+        cmd += ["-H", h]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    result["errors"] = float(non2xx.group(1)) if non2xx else 0.0
+    for pct in ("50", "99"):
+        m = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)", out)
+        if m:
+            value, unit = float(m.group(1)), m.group(2)
+            result[f"p{pct}"] = (
+                value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+            )
+    return result
+
+
+def service_cmd(port: int, workers: int = 1) -> list[str]:
+    return [str(BIN / "enrollment-stats"), "serve", "--port", str(port), "--workers", str(workers)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--big", action="store_true", help="also measure at ~1M figures")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+    work = Path(tempfile.mkdtemp(prefix="es-bench-"))
+    db = work / "enrollment-stats.db"
+    env = {"DATABASE_URL": f"sqlite:///{db}", "ACCESS_LOG": "false", "LOG_LEVEL": "warning"}
+    rows: list[tuple[str, dict[str, float]]] = []
+
+    def measure(name: str, url: str, *headers: str) -> dict[str, float]:
+        result = wrk(url, *headers)
+        rows.append((name, result))
+        print(f"  {name:<58} {result['rps']:>9,.0f} req/s", flush=True)
+        return result
+
+    port = free_port()
+    with server(service_cmd(port), env, port, "/ready") as base:
+        years = httpx.get(f"{base}/api/v1/years/2019")
+        (work / "years.json").write_bytes(years.content)
+        etag = years.headers["etag"]
+        cached_years = measure("service, cached  /api/v1/years/2019", f"{base}/api/v1/years/2019")
+        cached_changes = measure(
+            "service, cached  /api/v1/stats/changes?from=2018&to=2019",
+            f"{base}/api/v1/stats/changes?from=2018&to=2019",
+        )
+        revalidate = measure(
+            "service, 304     /api/v1/years/2019",
+            f"{base}/api/v1/years/2019",
+            f"If-None-Match: {etag}",
+        )
+        attendance = measure(
+            "service, cached  /api/v1/attendance (12)", f"{base}/api/v1/attendance"
+        )
+
+    port = free_port()
+    raw_env = {"BENCH_BODY": str(work / "years.json")}
+    raw_cmd = [
+        str(BIN / "uvicorn"),
+        "bench.raw_asgi:app",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    with server(raw_cmd, raw_env, port, "/") as base:
+        ceiling = measure("raw ASGI app, same bytes", f"{base}/")
+
+    cold_env = {**env, "RESPONSE_CACHE": "false"}
+    port = free_port()
+    with server(service_cmd(port), cold_env, port, "/ready") as base:
+        cold1 = measure("service, cold 1 worker   /api/v1/years/2019", f"{base}/api/v1/years/2019")
+        cold_att = measure(
+            "service, cold 1 worker   /api/v1/attendance", f"{base}/api/v1/attendance"
+        )
+    port = free_port()
+    with server(service_cmd(port, workers=2), cold_env, port, "/ready") as base:
+        cold2 = measure("service, cold 2 workers  /api/v1/years/2019", f"{base}/api/v1/years/2019")
+
+    datasette = None
+    if (BIN / "datasette").exists():
+        port = free_port()
+        ds_cmd = [str(BIN / "datasette"), "serve", str(db), "--port", str(port), "-i", str(db)]
+        with server(ds_cmd, {}, port, "/-/versions.json") as base:
+            datasette = measure(
+                "Datasette: the 12 figures as JSON",
+                f"{base}/enrollment-stats/figures.json?_shape=objects&_size=100",
+            )
+
+    print("\nratio to the raw ASGI app measured above:")
+    for name, r in rows:
+        print(f"  {name:<58} {r['rps'] / ceiling['rps']:>6.1%}")
+
+    goals = [
+        ("cached /years/2019 >= 25% of raw ASGI", cached_years["rps"] >= 0.25 * ceiling["rps"]),
+        (
+            "cached /stats/changes >= 25% of raw ASGI",
+            cached_changes["rps"] >= 0.25 * ceiling["rps"],
+        ),
+        ("304 revalidation >= 30% of raw ASGI", revalidate["rps"] >= 0.30 * ceiling["rps"]),
+        ("cold /years/2019 >= 1,500 req/s at one worker", cold1["rps"] >= 1500),
+        ("two workers >= 1.8x one (cold)", cold2["rps"] >= 1.8 * cold1["rps"]),
+    ]
+    if datasette is not None:
+        goals.append(
+            ("/attendance >= 3x Datasette (cached)", attendance["rps"] >= 3 * datasette["rps"])
+        )
+        goals.append(
+            ("/attendance >= 3x Datasette (cold)", cold_att["rps"] >= 3 * datasette["rps"])
+        )
+    if args.big:
+        goals += big(work)
+    print("\ngoals:")
+    for text, ok in goals:
+        print(f"  {'met ' if ok else 'GAP '} {text}")
+
+
+def big(work: Path) -> list[tuple[str, bool]]:
+    """Aggregate endpoints, cold, at ~1,000,000 figures."""
+    from bench.generate import write_sqlite
+
+    db = work / "big.db"
+    t = time.perf_counter()
+    n = write_sqlite(db, 2000, 27)
+    print(f"\n{n:,} figures generated in {time.perf_counter() - t:.0f} s")
+    env = {
+        "DATABASE_URL": f"sqlite:///{db}",
+        "ACCESS_LOG": "false",
+        "LOG_LEVEL": "warning",
+        "RESPONSE_CACHE": "false",
+    }
+    port = free_port()
+    with server(service_cmd(port), env, port, "/ready") as base:
+        series = wrk(f"{base}/api/v1/courses/course-00042/series", connections=4)
+        one = wrk(
+            f"{base}/api/v1/stats/changes?from=2023&to=2024&course=course-00042", connections=4
+        )
+        timings = []
+        for _ in range(5):
+            t = time.perf_counter()
+            httpx.get(
+                f"{base}/api/v1/stats/changes?from=2023&to=2024", timeout=60
+            ).raise_for_status()
+            timings.append(time.perf_counter() - t)
+    print(
+        f"  series, one course, cold        p50 {series['p50']:.1f} ms  p99 {series['p99']:.1f} ms"
+    )
+    print(f"  changes, one course, cold       p50 {one['p50']:.1f} ms  p99 {one['p99']:.1f} ms")
+    print(
+        f"  changes, all 2,000 courses      best {min(timings):.2f} s  worst {max(timings):.2f} s"
+    )
+    return [
+        ("1M: series p99 < 50 ms cold", series["p99"] < 50),
+        ("1M: one-course changes p99 < 50 ms cold", one["p99"] < 50),
+        ("1M: all-course changes < 1 s cold", max(timings) < 1),
+    ]
+
+
+if __name__ == "__main__":
+    main()

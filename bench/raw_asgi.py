@@ -1,0 +1,20 @@
+"""The ceiling of the stack: a bare ASGI app answering every request with the same bytes.
+
+The bytes come from the file named by BENCH_BODY (a response saved from the service),
+so both servers send identical bodies.
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+
+BODY = Path(os.environ.get("BENCH_BODY", "/dev/null")).read_bytes()
+HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answer 200 with BODY."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+    await send({"type": "http.response.body", "body": BODY})
