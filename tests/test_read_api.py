@@ -90,8 +90,20 @@ def test_attendance_filters(client: TestClient) -> None:
 def test_years_totals(client: TestClient) -> None:
     assert client.get("/api/v1/years").json() == {
         "items": [
-            {"year": 2018, "total": 3950, "months_covered": 12, "complete": True},
-            {"year": 2019, "total": 6730, "months_covered": 8, "complete": False},
+            {
+                "year": 2018,
+                "total": 3950,
+                "months_covered": 12,
+                "complete": True,
+                "months_label": "Jan–Dec",
+            },
+            {
+                "year": 2019,
+                "total": 6730,
+                "months_covered": 8,
+                "complete": False,
+                "months_label": "Jan–Aug",
+            },
         ]
     }
     y2019 = client.get("/api/v1/years/2019").json()
@@ -114,8 +126,20 @@ def test_adolescent_mental_health_series(client: TestClient) -> None:
         "course": "adolescent-mental-health",
         "name": "Adolescent Mental Health",
         "items": [
-            {"year": 2018, "total": 871, "months_covered": 12, "complete": True},
-            {"year": 2019, "total": 3167, "months_covered": 8, "complete": False},
+            {
+                "year": 2018,
+                "total": 871,
+                "months_covered": 12,
+                "complete": True,
+                "months_label": "Jan–Dec",
+            },
+            {
+                "year": 2019,
+                "total": 3167,
+                "months_covered": 8,
+                "complete": False,
+                "months_label": "Jan–Aug",
+            },
         ],
     }
 

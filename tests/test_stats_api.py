@@ -73,7 +73,13 @@ def test_like_for_like_when_the_earlier_year_has_the_same_months(
 ) -> None:
     add_figure("basic-sro", "2018-01/2018-08", 1500)
     series = client.get("/api/v1/courses/basic-sro/series").json()["items"]
-    assert series[0] == {"year": 2018, "total": 2273, "months_covered": 12, "complete": True}
+    assert series[0] == {
+        "year": 2018,
+        "total": 2273,
+        "months_covered": 12,
+        "complete": True,
+        "months_label": "Jan–Dec",
+    }
 
     row = changes(client, course="basic-sro")["items"][0]  # type: ignore[index]
     assert row["from_total"] == 2273  # the nested Jan–Aug figure is not double counted
@@ -117,7 +123,13 @@ def test_completed_years_are_comparable(client: TestClient, add_figure: AddFigur
 def test_whole_year_figure_supersedes_jan_aug(client: TestClient, add_figure: AddFigure) -> None:
     add_figure("basic-sro", "2019", 3800)
     series = client.get("/api/v1/courses/basic-sro/series").json()["items"]
-    assert series[1] == {"year": 2019, "total": 3800, "months_covered": 12, "complete": True}
+    assert series[1] == {
+        "year": 2019,
+        "total": 3800,
+        "months_covered": 12,
+        "complete": True,
+        "months_label": "Jan–Dec",
+    }
 
 
 def test_shares(client: TestClient) -> None:

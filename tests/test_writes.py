@@ -94,7 +94,13 @@ def test_a_sep_dec_figure_completes_basic_sro_2019(client: TestClient, keys: Key
     assert body["revision"] == 1
     assert client.get(response.headers["location"]).json() == body
     series = client.get("/api/v1/courses/basic-sro/series").json()["items"]
-    assert series[1] == {"year": 2019, "total": 3116, "months_covered": 12, "complete": True}
+    assert series[1] == {
+        "year": 2019,
+        "total": 3116,
+        "months_covered": 12,
+        "complete": True,
+        "months_label": "Jan–Dec",
+    }
 
 
 def test_a_whole_year_figure_supersedes_jan_aug(client: TestClient, keys: Keys) -> None:

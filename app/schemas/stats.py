@@ -1,8 +1,10 @@
 """Totals, series, comparisons, shares and records."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain.periods import YearTotal, months_label
 
 TotalsBy = Literal["year", "course", "course_year"]
 
@@ -13,6 +15,20 @@ class Coverage(BaseModel):
     total: int = Field(description="Sum over maximal periods, never double counting.")
     months_covered: int = Field(description="Months of the year the total covers.")
     complete: bool = Field(description="True when all 12 months are covered.")
+    months_label: str = Field(
+        description="The months covered, for people: `Jan–Aug`, `Jan–Dec`; for all courses, "
+        "the months every course covers."
+    )
+
+    @classmethod
+    def fields_of(cls, t: YearTotal) -> dict[str, Any]:
+        """The coverage fields of a domain total."""
+        return {
+            "total": t.total,
+            "months_covered": t.months_covered,
+            "complete": t.complete,
+            "months_label": months_label(t.months),
+        }
 
 
 # Pydantic lists a base class's fields first; the small keyed bases below put the
@@ -39,8 +55,20 @@ class YearList(BaseModel):
         json_schema_extra={
             "example": {
                 "items": [
-                    {"year": 2018, "total": 3950, "months_covered": 12, "complete": True},
-                    {"year": 2019, "total": 6730, "months_covered": 8, "complete": False},
+                    {
+                        "year": 2018,
+                        "total": 3950,
+                        "months_covered": 12,
+                        "complete": True,
+                        "months_label": "Jan–Dec",
+                    },
+                    {
+                        "year": 2019,
+                        "total": 6730,
+                        "months_covered": 8,
+                        "complete": False,
+                        "months_label": "Jan–Aug",
+                    },
                 ]
             }
         }
@@ -63,6 +91,7 @@ class YearDetail(YearSummary):
                 "total": 6730,
                 "months_covered": 8,
                 "complete": False,
+                "months_label": "Jan–Aug",
                 "courses": [
                     {
                         "course": "basic-sro",
@@ -70,6 +99,7 @@ class YearDetail(YearSummary):
                         "total": 2516,
                         "months_covered": 8,
                         "complete": False,
+                        "months_label": "Jan–Aug",
                     }
                 ],
             }
@@ -92,8 +122,20 @@ class Series(BaseModel):
                 "course": "adolescent-mental-health",
                 "name": "Adolescent Mental Health",
                 "items": [
-                    {"year": 2018, "total": 871, "months_covered": 12, "complete": True},
-                    {"year": 2019, "total": 3167, "months_covered": 8, "complete": False},
+                    {
+                        "year": 2018,
+                        "total": 871,
+                        "months_covered": 12,
+                        "complete": True,
+                        "months_label": "Jan–Dec",
+                    },
+                    {
+                        "year": 2019,
+                        "total": 3167,
+                        "months_covered": 8,
+                        "complete": False,
+                        "months_label": "Jan–Aug",
+                    },
                 ],
             }
         }
@@ -254,6 +296,7 @@ class TotalsItem(BaseModel):
     total: int
     months_covered: int | None
     complete: bool | None
+    months_label: str | None
 
 
 class Totals(BaseModel):

@@ -39,13 +39,8 @@ class CourseTotals:
 
     def coverage(self, year: int) -> out.CourseYearTotal:
         """The course's total for `year` as the API shows it."""
-        t = self.total(year)
         return out.CourseYearTotal(
-            course=self.slug,
-            name=self.name,
-            total=t.total,
-            months_covered=t.months_covered,
-            complete=t.complete,
+            course=self.slug, name=self.name, **out.Coverage.fields_of(self.total(year))
         )
 
 
@@ -152,9 +147,7 @@ def _all_courses(courses: Iterable[CourseTotals], year: int) -> periods.YearTota
 
 
 def _summary(year: int, t: periods.YearTotal) -> out.YearSummary:
-    return out.YearSummary(
-        year=year, total=t.total, months_covered=t.months_covered, complete=t.complete
-    )
+    return out.YearSummary(year=year, **out.Coverage.fields_of(t))
 
 
 def _years(courses: Iterable[CourseTotals]) -> list[int]:
@@ -319,14 +312,7 @@ def totals(
         for y in _years(courses):
             t = _all_courses(courses, y)
             items.append(
-                out.TotalsItem(
-                    course=None,
-                    name=None,
-                    year=y,
-                    total=t.total,
-                    months_covered=t.months_covered,
-                    complete=t.complete,
-                )
+                out.TotalsItem(course=None, name=None, year=y, **out.Coverage.fields_of(t))
             )
     elif by == "course":
         items = [
@@ -336,6 +322,7 @@ def totals(
                 year=None,
                 months_covered=None,
                 complete=None,
+                months_label=None,
                 total=sum(c.total(y).total for y in c.years),
             )
             for c in courses
