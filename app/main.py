@@ -1,11 +1,13 @@
 """The application factory: routers, middleware and error handlers."""
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.api.deps import Reader
@@ -17,6 +19,7 @@ from app.errors import install_handlers
 from app.schemas.common import Problem
 from app.settings import Settings, get_settings
 
+STATIC = Path(__file__).parent / "static"
 DESCRIPTION = """
 Completions of training courses per period, with totals that never double count
 nested periods, comparisons that say when two years are not alike, and sources
@@ -102,8 +105,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
 
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
     @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/dashboard")
+
+    @app.get("/dashboard", include_in_schema=False)
+    async def dashboard() -> FileResponse:
+        return FileResponse(STATIC / "dashboard.html", media_type="text/html")
 
     return app

@@ -1,0 +1,108 @@
+"""The dashboard in a real browser (Debian's Chromium, driven by Playwright) against
+`enrollment-stats serve`: the release's numbers, partial years marked, redraw on
+change, no console errors, and a screenshot kept as a test artifact."""
+
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import Keys, sqlite_url
+from tests.test_cli import serving
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+COURSES = [
+    "Basic SRO",
+    "Advanced SRO",
+    "Crime Prevention through Environmental Design",
+    "School Security Officer",
+    "SRO Management",
+    "Adolescent Mental Health",
+]
+
+if not CHROMIUM.exists() and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def page_text(page: "sync_api.Page") -> str:
+    """What a reader sees, numbers without thousands separators."""
+    return str(page.inner_text("body")).replace(",", "")
+
+
+def test_dashboard_shows_the_release_and_redraws_on_change(db_path: Path, keys: Keys) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    errors: list[str] = []
+    with (
+        serving(db_path.parent, database_url=sqlite_url(db_path)) as base,
+        sync_api.sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        assert httpx.get(f"{base}/", follow_redirects=False).headers["location"] == "/dashboard"
+        page.goto(f"{base}/dashboard?poll=1")
+        page.wait_for_selector("#changes tbody tr")
+        text = page_text(page)
+        for name in COURSES:
+            assert name in text
+        for number in ("2516", "2273", "3167", "871", "6730", "3950", "+70.4%", "+263.6%"):
+            assert number in text, number
+        assert "2019 (Jan–Aug)" in text
+        assert "partial: Jan–Aug" in text
+        assert "projection" in text.lower()
+        assert "National Organization Trains Record Numbers" in text
+        assert "2019-09-16" in text
+        # Every chart carries its numbers as a table.
+        assert page.locator("svg[role=img]").count() == 3
+        assert page.locator("details table").count() == 3
+        page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+        # A new figure through the API shows on the next poll, without reloading.
+        response = httpx.post(
+            f"{base}/api/v1/attendance",
+            json={
+                "course": "basic-sro",
+                "period": "2019-09/2019-12",
+                "completions": 600,
+                "source_id": 1,
+            },
+            headers={"Authorization": f"Bearer {keys.write}"},
+        )
+        assert response.status_code == 201
+        page.wait_for_function(
+            "document.getElementById('series').innerText.replace(/,/g, '').includes('3116')",
+            timeout=15_000,
+        )
+        text = page_text(page)
+        assert "7330" in text
+        assert "2019 (Jan–Aug)" not in page.inner_text("#series")  # Basic SRO: a full year now
+        assert "Basic SRO 2019 (Jan–Aug)" not in text
+        page.screenshot(path=str(ARTIFACTS / "dashboard-after-post.png"), full_page=True)
+
+        # Phone width: nothing spills sideways.
+        page.set_viewport_size({"width": 375, "height": 800})
+        # Charts are redrawn at the new width, so their text keeps its size.
+        page.wait_for_function(
+            "Number(document.querySelector('#course-bars svg').getAttribute('width')) <= 375"
+        )
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0
+        page.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
+        browser.close()
+    assert errors == []
