@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("enrollment_stats")
@@ -111,6 +112,31 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
 
 
+class RefuseNul:
+    """ASGI middleware: a NUL character in the path or query is a 422, whatever the route
+    (PostgreSQL text cannot hold one, and no slug, year or cursor contains one)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"]
+            or b"%00" in scope["query_string"].lower()
+            or b"\x00" in scope["query_string"]
+        ):
+            response = problem(
+                422,
+                "The URL contains a NUL character.",
+                instance=scope["path"].replace("\x00", ""),
+                type_="/problems/invalid",
+                errors=[{"field": "url", "message": "NUL characters are not allowed"}],
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def install_handlers(app: FastAPI) -> None:
     """Make every error, including the framework's own, a problem+json body."""
 
@@ -156,3 +182,4 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
+    app.add_middleware(RefuseNul)

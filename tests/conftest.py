@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, make_url
 
 from app.db import migrate
 from app.db.session import make_engine, make_sessionmaker, transaction
@@ -54,13 +54,71 @@ class Keys:
     revoked: str  # name "old", revoked
 
 
+# TEST_DATABASE_URL=postgresql+psycopg://user:pass@host/db runs the whole suite on
+# PostgreSQL (a user who may create databases); unset, every test gets a SQLite file.
+SERVER_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def on_postgres() -> bool:
+    """Whether this run's databases are PostgreSQL."""
+    return bool(SERVER_URL and SERVER_URL.startswith("postgresql"))
+
+
+class Databases:
+    """Makes empty databases, and copies of the seeded template, for tests."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+        self.made: list[str] = []
+        self.tag = f"es_test_{os.getpid()}"
+
+    def _admin(self) -> Engine:
+        assert SERVER_URL is not None
+        return create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
+
+    def new(self, template: str | None = None) -> str:
+        """The URL of a new database: empty, or a copy of `template` (a URL)."""
+        self.count += 1
+        if not on_postgres():
+            path = self.folder / f"db{self.count}.db"
+            if template is not None:
+                shutil.copyfile(make_url(template).database or "", path)
+            return sqlite_url(path)
+        name = f"{self.tag}_{self.count}"
+        engine = self._admin()
+        with engine.connect() as conn:
+            copy = f" TEMPLATE {make_url(template).database}" if template else ""
+            conn.exec_driver_sql(f"CREATE DATABASE {name}{copy}")
+        engine.dispose()
+        self.made.append(name)
+        assert SERVER_URL is not None
+        return make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        """Drop the databases this run made on the server."""
+        if not self.made:
+            return
+        engine = self._admin()
+        with engine.connect() as conn:
+            for name in reversed(self.made):
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Keys]:
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """This run's database maker; drops what it made on a server at the end."""
+    maker = Databases(tmp_path_factory.mktemp("databases"))
+    yield maker
+    maker.drop_all()
+
+
+@pytest.fixture(scope="session")
+def template(databases: Databases) -> tuple[str, Keys]:
     """A database migrated to head and seeded once, with keys made by the CLI; each
     test gets its own copy."""
-    folder = tmp_path_factory.mktemp("template")
-    path = folder / "seeded.db"
-    url = sqlite_url(path)
+    url = databases.new()
     engine = make_engine(url)
     migrate.upgrade(engine)
     with transaction(make_sessionmaker(engine, write=True)) as session:
@@ -68,47 +126,53 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Keys]:
     engine.dispose()
 
     def key(*args: str) -> str:
-        return run_cli("keys", "create", *args, cwd=folder, database_url=url).splitlines()[-1]
+        out = run_cli("keys", "create", *args, cwd=databases.folder, database_url=url)
+        return out.splitlines()[-1]
 
     keys = Keys(
         write=key("--name", "office", "--scope", "write"),
         admin=key("--name", "boss", "--scope", "write", "--scope", "admin"),
         revoked=key("--name", "old", "--scope", "write"),
     )
-    run_cli("keys", "revoke", "old", cwd=folder, database_url=url)
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path, keys
+    run_cli("keys", "revoke", "old", cwd=databases.folder, database_url=url)
+    if not on_postgres():
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+    return url, keys
 
 
 @pytest.fixture
-def keys(template: tuple[Path, Keys]) -> Keys:
+def keys(template: tuple[str, Keys]) -> Keys:
     """The CLI-made keys of this test's database."""
     return template[1]
 
 
 @pytest.fixture
-def db_path(template: tuple[Path, Keys], tmp_path: Path) -> Path:
-    """This test's own seeded database file."""
-    path = tmp_path / "enrollment-stats.db"
-    shutil.copyfile(template[0], path)
-    return path
+def database_url(template: tuple[str, Keys], databases: Databases) -> str:
+    """This test's own seeded database."""
+    return databases.new(template=template[0])
 
 
 @pytest.fixture
-def engine(db_path: Path) -> Iterator[Engine]:
+def empty_database_url(databases: Databases) -> str:
+    """A database with nothing in it, not even migrations."""
+    return databases.new()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
     """An engine on this test's database."""
-    engine = make_engine(sqlite_url(db_path))
+    engine = make_engine(database_url)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def client(db_path: Path) -> Iterator[TestClient]:
+def client(database_url: str) -> Iterator[TestClient]:
     """The real app on this test's seeded database, through the ASGI test client."""
-    app = create_app(Settings(database_url=sqlite_url(db_path)))
+    app = create_app(Settings(database_url=database_url))
     with TestClient(app) as client:
         yield client
     app.state.engine.dispose()
@@ -130,9 +194,9 @@ def add_figure(engine: Engine) -> AddFigure:
 
 
 @pytest.fixture
-def served(db_path: Path, keys: Keys) -> Iterator[tuple[str, Keys]]:
+def served(database_url: str, keys: Keys, tmp_path: Path) -> Iterator[tuple[str, Keys]]:
     """`enrollment-stats serve --workers 2` as a real process on this test's database."""
     from tests.test_cli import serving
 
-    with serving(db_path.parent, "--workers", "2", database_url=sqlite_url(db_path)) as base:
+    with serving(tmp_path, "--workers", "2", database_url=database_url) as base:
         yield base, keys

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import Keys, sqlite_url
+from tests.conftest import Keys
 from tests.test_cli import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,11 +33,13 @@ def page_text(page: "sync_api.Page") -> str:
     return str(page.inner_text("body")).replace(",", "")
 
 
-def test_dashboard_shows_the_release_and_redraws_on_change(db_path: Path, keys: Keys) -> None:
+def test_dashboard_shows_the_release_and_redraws_on_change(
+    database_url: str, keys: Keys, tmp_path: Path
+) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     errors: list[str] = []
     with (
-        serving(db_path.parent, database_url=sqlite_url(db_path)) as base,
+        serving(tmp_path, database_url=database_url) as base,
         sync_api.sync_playwright() as p,
     ):
         browser = p.chromium.launch(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import AddFigure, Keys, run_cli, sqlite_url
+from tests.conftest import AddFigure, Keys, run_cli
 from tests.test_read_api import assert_problem
 
 GETS = [
@@ -64,7 +64,7 @@ def test_json_and_csv_have_different_etags(client: TestClient) -> None:
 
 
 def test_etag_changes_after_a_write_by_another_process(
-    client: TestClient, db_path: Path, tmp_path: Path
+    client: TestClient, database_url: str, tmp_path: Path
 ) -> None:
     first = client.get("/api/v1/years/2019")
     etag = first.headers["etag"]
@@ -72,7 +72,7 @@ def test_etag_changes_after_a_write_by_another_process(
 
     figures = tmp_path / "sep-dec.csv"
     figures.write_text("course,period,completions,source_id\nbasic-sro,2019-09/2019-12,600,1\n")
-    run_cli("import", str(figures), cwd=tmp_path, database_url=sqlite_url(db_path))
+    run_cli("import", str(figures), cwd=tmp_path, database_url=database_url)
 
     after = client.get("/api/v1/years/2019", headers={"If-None-Match": etag})
     assert after.status_code == 200

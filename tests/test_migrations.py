@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select
@@ -10,7 +11,7 @@ from app.db import migrate
 from app.db.base import Base
 from app.db.models import CourseYearTotal
 from app.db.session import make_engine
-from tests.conftest import AddFigure, sqlite_url
+from tests.conftest import AddFigure, on_postgres, sqlite_url
 
 TABLES = {"courses", "sources", "figures", "course_year_totals"}
 
@@ -24,8 +25,8 @@ def drift(url: str) -> list[object]:
     return list(diff)
 
 
-def test_upgrade_downgrade_upgrade_has_no_drift(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path / "m.db")
+def test_upgrade_downgrade_upgrade_has_no_drift(empty_database_url: str) -> None:
+    url = empty_database_url
     engine = make_engine(url)
     assert migrate.is_empty(engine)
     assert migrate.current_revision(engine) is None
@@ -45,6 +46,7 @@ def test_upgrade_downgrade_upgrade_has_no_drift(tmp_path: Path) -> None:
     engine.dispose()
 
 
+@pytest.mark.skipif(on_postgres(), reason="SQLite connection settings")
 def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
     engine = make_engine(sqlite_url(tmp_path / "p.db"))
     with engine.connect() as conn:

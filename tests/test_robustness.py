@@ -4,11 +4,13 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Keys
+from tests.test_read_api import assert_problem
 
 GET_ROUTES = [
     ("/api/v1/courses", ["limit", "cursor"]),
@@ -111,3 +113,28 @@ def test_imports_survive_any_rows(client: TestClient, keys: Keys, rows: Any, csv
     assert_no_server_error(
         client.post("/api/v1/attendance/import", content=text.encode(), headers=as_csv)
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/attendance?course=a%00b", "/api/v1/courses/a%00b", "/api/v1/years?as_of=2019%00"],
+)
+def test_nul_characters_in_urls_are_refused(client: TestClient, url: str) -> None:
+    body = assert_problem(client.get(url), 422)
+    assert body["errors"] == [{"field": "url", "message": "NUL characters are not allowed"}]
+
+
+def test_nul_characters_in_bodies_are_refused(client: TestClient, keys: Keys) -> None:
+    headers = {"Authorization": f"Bearer {keys.write}"}
+    figure = {"course": "basic-sro", "period": "2019-09/2019-12", "completions": 6, "source_id": 1}
+    assert_problem(
+        client.post("/api/v1/attendance", json={**figure, "note": "a\x00b"}, headers=headers), 422
+    )
+    csv_body = "course,period,completions,source_id,note\nbasic-sro,2019-09/2019-12,6,1,a\x00b\n"
+    response = client.post(
+        "/api/v1/attendance/import",
+        content=csv_body.encode(),
+        headers={**headers, "Content-Type": "text/csv"},
+    )
+    assert_problem(response, 422)
+    assert client.get("/api/v1/attendance", params={"year": 2019}).json()["total"] == 6

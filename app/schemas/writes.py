@@ -15,6 +15,16 @@ Status = Literal["final", "provisional"]
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        """NUL characters are refused here: PostgreSQL text cannot hold them."""
+        if isinstance(data, dict) and any(
+            isinstance(v, str) and "\x00" in v for v in data.values()
+        ):
+            raise ValueError("text must not contain NUL characters")
+        return data
+
 
 class CourseIn(_Strict):
     """A new course."""

@@ -150,7 +150,9 @@ def _fast(number: int, raw: dict[str, Any]) -> Row | None:
     status, note = raw.get("status", "final"), raw.get("note")
     if type(course) is not str or type(text) is not str or status not in _STATUSES:
         return None
-    if note is not None and (type(note) is not str or len(note) > 2000 or note != note.strip()):
+    if note is not None and (
+        type(note) is not str or len(note) > 2000 or note != note.strip() or "\x00" in note
+    ):
         return None
     slug, period = _plain_slug(course), _plain_period(text)
     completions = _whole(raw["completions"], 0, MAX_COMPLETIONS)
