@@ -21,24 +21,29 @@ def free_port() -> int:
 
 @contextmanager
 def serving(cwd: Path, *args: str, database_url: str | None = None) -> Iterator[str]:
-    """`enrollment-stats serve` in `cwd`; yields its base URL once /ready answers 200."""
+    """`enrollment-stats serve` in `cwd`; yields its base URL once /ready answers 200.
+
+    Its output goes to `serve-<port>.log` in `cwd`: a pipe nobody reads would fill
+    up and stop the server in the middle of a busy test.
+    """
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     if database_url is not None:
         env["DATABASE_URL"] = database_url
-    proc = subprocess.Popen(
-        [CLI, "serve", "--port", str(port), *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = cwd / f"serve-{port}.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [CLI, "serve", "--port", str(port), *args],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
-            assert proc.poll() is None, proc.communicate()[0]
+            assert proc.poll() is None, log.read_text()
             try:
                 if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
                     break
