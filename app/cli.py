@@ -71,7 +71,7 @@ def serve_cmd(
         workers=workers,
         reload=reload,
         log_level=settings.log_level,
-        access_log=settings.access_log,
+        access_log=False,  # the app writes its own JSON access log (ACCESS_LOG)
     )
 
 

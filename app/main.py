@@ -1,5 +1,7 @@
 """The application factory: routers, middleware and error handlers."""
 
+import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from app import __version__
 from app.api.deps import Reader
 from app.api.http_cache import HttpCacheMiddleware
+from app.api.observability import Metrics, RequestLog
 from app.api.routes import attendance, audit, courses, ops, sources, stats, years
 from app.db.session import make_engine, make_sessionmaker
 from app.db.version import VersionReader
@@ -59,6 +62,17 @@ def problem_openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
+def _log_to_stdout() -> None:
+    """Our loggers write plain lines (the access log's are JSON) to standard output."""
+    logger = logging.getLogger("enrollment_stats")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (the environment's by default)."""
     settings = settings or get_settings()
@@ -98,6 +112,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Location"],
     )
     install_handlers(app)
+    app.state.metrics = Metrics()
+    app.add_middleware(RequestLog, metrics=app.state.metrics, access_log=settings.access_log)
+    _log_to_stdout()
 
     for module in (courses, years, attendance, stats, sources, audit):
         app.include_router(module.router, prefix="/api/v1")

@@ -27,7 +27,9 @@ class Settings(BaseSettings):
         default=True,
         description="Keep whole anonymous GET responses in memory, per data version.",
     )
-    access_log: bool = Field(default=True, description="Log every request (uvicorn).")
+    access_log: bool = Field(
+        default=True, description="Log every request as one JSON line on standard output."
+    )
     log_level: str = Field(default="info", description="uvicorn log level.")
 
 

@@ -1,10 +1,12 @@
-"""Operational endpoints: liveness and readiness."""
+"""Operational endpoints: liveness, readiness and metrics."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import migrate
+from app.db.models import DataVersion, Figure
 from app.errors import problem
 from app.schemas.common import Problem
 
@@ -53,3 +55,26 @@ def ready(request: Request) -> JSONResponse:
             instance=request.url.path,
         )
     return JSONResponse({"status": "ready", "migration": current})
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {"example": "http_requests_total{...} 12\n"}}}},
+)
+def metrics(request: Request) -> PlainTextResponse:
+    """Requests and latency by route and status (this worker process), figures stored and
+    the data version, in the Prometheus text format."""
+    gauges: dict[str, tuple[str, float]] = {}
+    try:
+        with request.app.state.engine.connect() as conn:
+            figures = conn.scalar(select(func.count()).select_from(Figure)) or 0
+            version = conn.scalar(select(DataVersion.version)) or 0
+        gauges["enrollment_figures"] = ("Live figures stored.", figures)
+        gauges["enrollment_data_version"] = ("Writes so far (the ETag version).", version)
+    except SQLAlchemyError:
+        gauges["enrollment_database_up"] = ("Whether the database answered.", 0)
+    return PlainTextResponse(
+        request.app.state.metrics.render(gauges), media_type="text/plain; version=0.0.4"
+    )
