@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from app import __version__
 from app.api.deps import Reader
 from app.api.http_cache import HttpCacheMiddleware
+from app.api.limits import BodyLimit, WriteRateLimiter
 from app.api.observability import Metrics, RequestLog
 from app.api.routes import attendance, audit, courses, ops, sources, stats, years
 from app.db.session import make_engine, make_sessionmaker
@@ -112,6 +113,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Location"],
     )
     install_handlers(app)
+    app.state.rate_limiter = WriteRateLimiter(settings.write_rate_limit)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        import_max_bytes=settings.import_max_body_bytes,
+    )
     app.state.metrics = Metrics()
     app.add_middleware(RequestLog, metrics=app.state.metrics, access_log=settings.access_log)
     _log_to_stdout()

@@ -27,6 +27,18 @@ class Settings(BaseSettings):
         default=True,
         description="Keep whole anonymous GET responses in memory, per data version.",
     )
+    max_body_bytes: int = Field(
+        default=1 << 20, ge=1024, description="Largest request body (413 above it)."
+    )
+    import_max_body_bytes: int = Field(
+        default=64 << 20, ge=1024, description="Largest body of POST /api/v1/attendance/import."
+    )
+    import_max_rows: int = Field(default=2_000_000, ge=1, description="Most rows in one import.")
+    write_rate_limit: int = Field(
+        default=6000,
+        ge=0,
+        description="Writes per key per minute in each worker process; 0 turns it off.",
+    )
     access_log: bool = Field(
         default=True, description="Log every request as one JSON line on standard output."
     )

@@ -59,7 +59,8 @@ def test_dashboard_shows_the_release_and_redraws_on_change(
 
         assert httpx.get(f"{base}/", follow_redirects=False).headers["location"] == "/dashboard"
         page.goto(f"{base}/dashboard?poll=1")
-        page.wait_for_selector("#changes tbody tr")
+        # The first refresh is over when the status line says so.
+        page.wait_for_function("document.getElementById('status').innerText.includes('Up to date')")
         text = page_text(page)
         for name in COURSES:
             assert name in text

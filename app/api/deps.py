@@ -117,6 +117,8 @@ def require(scope: str) -> Callable[..., Principal]:
             if scope not in scopes:
                 raise Forbidden(f"The key '{key.name}' lacks the '{scope}' scope.")
             keys.touch(key)
+            if request.method != "GET":
+                request.app.state.rate_limiter.check(key.id, key.name)
             return Principal(key.id, key.name, key.prefix, scopes)
 
     return dependency

@@ -64,6 +64,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found",
         409: "Conflicts with stored data",
         412: "Changed since the given ETag",
+        413: "Request body too large",
         422: "Invalid parameters or payload",
+        429: "Too many writes with this key; see Retry-After",
     }
     return {s: {"model": Problem, "description": descriptions[s]} for s in statuses}

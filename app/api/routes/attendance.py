@@ -41,7 +41,7 @@ router = APIRouter(
 )
 
 FigureId = Annotated[int, Path(ge=1, le=2**31 - 1, examples=[2])]
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 413, 422, 429)
 
 
 @router.get("", summary="List figures", responses=problem_responses(404, 422))
@@ -108,7 +108,7 @@ def _written(session: Any, figure_id: int) -> tuple[AttendanceOut, str]:
     summary="Add a figure",
     status_code=201,
     response_model=AttendanceOut,
-    responses=problem_responses(401, 403, 409, 422),
+    responses=problem_responses(401, 403, 409, 413, 422, 429),
 )
 def create_attendance(
     request: Request,
@@ -200,7 +200,7 @@ IMPORT_BODY = {
     "/import",
     summary="Import figures (all or nothing)",
     response_model=ImportReportOut,
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 413, 422, 429),
     openapi_extra=IMPORT_BODY,
 )
 async def import_attendance(
@@ -223,7 +223,8 @@ async def import_attendance(
         rows = imports.parse_json(body)
     else:
         raise Invalid(f"Send application/json or text/csv, not {kind}.")
+    max_rows = request.app.state.settings.import_max_rows
     report = await run_in_threadpool(
-        lambda: imports.run(session, list(rows), actor=who.actor, mode=mode)
+        lambda: imports.run(session, rows, actor=who.actor, mode=mode, max_rows=max_rows)
     )
     return ImportReportOut(**vars(report))

@@ -60,7 +60,7 @@ async def get_series(read: ReadDep, slug: str = Slug, as_of: AsOf = None) -> Ser
     summary="Add a course",
     status_code=201,
     response_model=CourseOut,
-    responses=problem_responses(401, 403, 409, 422),
+    responses=problem_responses(401, 403, 409, 413, 422, 429),
 )
 def create_course(
     request: Request,
@@ -78,7 +78,9 @@ def create_course(
     return created(request, session, who, idempotency_key, data.model_dump_json(), make)
 
 
-@router.patch("/{slug}", summary="Change a course", responses=problem_responses(401, 403, 404, 422))
+@router.patch(
+    "/{slug}", summary="Change a course", responses=problem_responses(401, 403, 404, 413, 422, 429)
+)
 def update_course(
     session: WriteSessionDep, who: WriteKey, data: CourseUpdate, slug: str = Slug
 ) -> CourseOut:
@@ -91,7 +93,7 @@ def update_course(
     "/{slug}",
     summary="Delete a course",
     status_code=204,
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
 )
 def delete_course(session: WriteSessionDep, who: WriteKey, slug: str = Slug) -> Response:
     """Delete a course; 409 while it has figures (or figure history)."""

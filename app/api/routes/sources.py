@@ -44,7 +44,7 @@ async def get_source(
     summary="Add a source",
     status_code=201,
     response_model=SourceOut,
-    responses=problem_responses(401, 403, 409, 422),
+    responses=problem_responses(401, 403, 409, 413, 422, 429),
 )
 def create_source(
     request: Request,
