@@ -166,6 +166,15 @@ def install_handlers(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 400 and detail == "There was an error parsing the body":
+            # FastAPI's answer to a body that is not even text: invalid input like any other.
+            return problem(
+                422,
+                "The body is not valid JSON text.",
+                instance=request.url.path,
+                type_="/problems/invalid",
+                errors=[{"field": "body", "message": "not valid JSON text"}],
+            )
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No resource at {request.url.path}."
         return problem(

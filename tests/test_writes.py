@@ -438,3 +438,25 @@ def test_ten_concurrent_posts_of_one_period_store_one_figure(
     assert statuses == [201] + [409] * 9
     listed = httpx.get(f"{base}/api/v1/attendance", params={"course": "basic-sro"}).json()
     assert [f["period"] for f in listed["items"]].count("2019-09/2019-12") == 1
+
+
+def test_a_deleted_figures_id_is_never_given_again(client: TestClient, keys: Keys) -> None:
+    w = bearer(keys.write)
+    first = client.post("/api/v1/attendance", json=SEP_DEC, headers=w).json()["id"]
+    assert client.delete(f"/api/v1/attendance/{first}", headers=w).status_code == 204
+    again = client.post("/api/v1/attendance", json=SEP_DEC, headers=w)
+    assert again.status_code == 201
+    assert again.json()["id"] > first
+    old = client.get(f"/api/v1/attendance/{first}/revisions").json()["items"]
+    assert [r["action"] for r in old] == ["create", "delete"]
+    new = client.get(f"/api/v1/attendance/{again.json()['id']}/revisions").json()["items"]
+    assert [r["action"] for r in new] == ["create"]
+
+
+def test_a_body_that_is_not_text_is_a_422(client: TestClient, keys: Keys) -> None:
+    response = client.post(
+        "/api/v1/courses",
+        content=b"\xff\xfe\x00",
+        headers={**bearer(keys.write), "Content-Type": "application/json"},
+    )
+    assert_problem(response, 422)

@@ -96,6 +96,8 @@ class Figure(Base):
         CheckConstraint("status IN ('final', 'provisional')", name="status"),
         CheckConstraint("revision >= 1", name="revision_positive"),
         Index("ix_figures_year_course", "year", "course_id"),
+        # Ids are never reused: a deleted figure keeps its id in its revisions.
+        {"sqlite_autoincrement": True},
     )
 
 
