@@ -61,3 +61,17 @@ def test_access_log_is_json_with_request_ids_and_never_a_key(
     assert by_id["write-1"]["route"] == "/api/v1/attendance"
     assert by_id["write-2"]["status"] == 401
     assert all({"ts", "method", "path", "status", "duration_ms"} <= line.keys() for line in lines)
+
+
+def test_ready_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    from app.main import create_app
+    from app.settings import Settings
+    from tests.test_read_api import assert_problem
+
+    missing = tmp_path / "no-such-folder" / "db.sqlite"
+    app = create_app(Settings(database_url=f"sqlite:///{missing}"))
+    with TestClient(app) as client:
+        body = assert_problem(client.get("/ready"), 503)
+        assert "unreachable" in str(body["detail"])
+        assert client.get("/health").json() == {"status": "ok"}
+    app.state.engine.dispose()
