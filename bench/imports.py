@@ -10,37 +10,13 @@ time and the peak resident memory of that process.
 import argparse
 import os
 import resource
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from app.db import migrate
-from app.db.session import make_engine
-from bench.generate import SOURCE, slug, write_csv
-
-
-def prepare(db: Path, courses: int) -> None:
-    """A migrated database holding the courses and the source the figures name."""
-    engine = make_engine(f"sqlite:///{db}")
-    migrate.upgrade(engine)
-    engine.dispose()
-    now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
-    con = sqlite3.connect(db)
-    with con:
-        con.executemany(
-            "INSERT INTO courses (slug, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
-            [(slug(i), f"Course {i}", now, now) for i in range(courses)],
-        )
-        con.execute(
-            "INSERT INTO sources (id, title, publisher, published_on, created_at) "
-            "VALUES (1, ?, ?, ?, ?)",
-            (*SOURCE, now),
-        )
-    con.close()
+from bench.generate import prepare, write_csv
 
 
 def main() -> None:

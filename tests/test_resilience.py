@@ -12,8 +12,7 @@ from threading import Event
 import httpx
 import pytest
 
-from bench.generate import write_csv
-from bench.imports import prepare
+from bench.generate import prepare, write_csv
 from tests.conftest import CLI, Keys, on_postgres
 
 
