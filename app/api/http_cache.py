@@ -103,8 +103,10 @@ class HttpCacheMiddleware:
         state: dict[str, object] = {"status": 0, "skip": False}
         start: list[Message] = []
         parts: list[bytes] = []
+        size = 0
 
         async def capture(message: Message) -> None:
+            nonlocal size
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 if message["status"] == 200:
@@ -125,7 +127,8 @@ class HttpCacheMiddleware:
                 return
             if start and self.store:
                 parts.append(message.get("body", b""))
-                if sum(map(len, parts)) > self.max_body:
+                size += len(parts[-1])
+                if size > self.max_body:
                     start.clear()
             await send(message)
 

@@ -47,7 +47,7 @@ class CourseTotals:
 def load(
     session: Session,
     *,
-    course: str | None = None,
+    course: Course | None = None,
     year_from: int | None = None,
     year_to: int | None = None,
     as_of: datetime | None = None,
@@ -57,7 +57,7 @@ def load(
     Current answers read the stored course-year totals; `as_of` answers sum the
     figures in force then, with the same rule.
     """
-    course_id = None if course is None else get_course(session, slug=course).id
+    course_id = None if course is None else course.id
     if as_of is not None:
         return _load_as_of(
             session, as_of=as_of, course_id=course_id, year_from=year_from, year_to=year_to
@@ -174,7 +174,7 @@ def year_detail(session: Session, *, year: int, as_of: datetime | None = None) -
 def series(session: Session, *, slug: str, as_of: datetime | None = None) -> out.Series:
     """A course's total for each year it has figures."""
     course = get_course(session, slug=slug)
-    loaded = load(session, course=slug, as_of=as_of)
+    loaded = load(session, course=course, as_of=as_of)
     items = []
     if loaded:
         c = loaded[0]
@@ -199,11 +199,11 @@ def changes(
             f"'from' ({from_year}) must be an earlier year than 'to' ({to_year}).",
             errors=[{"field": "from", "message": "must be before 'to'"}],
         )
-    courses = load(session, course=course, year_to=to_year, as_of=as_of)
-    if course is None:
+    named = None if course is None else get_course(session, slug=course)
+    courses = load(session, course=named, year_to=to_year, as_of=as_of)
+    if named is None:
         courses = [c for c in courses if from_year in c.years or to_year in c.years]
     elif not courses:
-        named = get_course(session, slug=course)
         courses = [CourseTotals(named.id, named.slug, named.name)]
 
     # Like for like needs the earlier year's figures only where the months differ.
@@ -271,7 +271,8 @@ def records(
     as_of: datetime | None = None,
 ) -> out.Records:
     """Record years per course and, without a course filter, for all courses together."""
-    courses = load(session, course=course, year_to=year, as_of=as_of)
+    only = None if course is None else get_course(session, slug=course)
+    courses = load(session, course=only, year_to=year, as_of=as_of)
     items: list[out.RecordItem] = []
     named: list[tuple[str | None, str | None, dict[int, periods.YearTotal]]] = [
         (c.slug, c.name, {y: c.total(y) for y in c.years}) for c in courses
@@ -306,7 +307,8 @@ def totals(
     as_of: datetime | None = None,
 ) -> out.Totals:
     """Totals grouped by year, by course (summed over years), or by course and year."""
-    courses = load(session, course=course, year_from=year_from, year_to=year_to, as_of=as_of)
+    named = None if course is None else get_course(session, slug=course)
+    courses = load(session, course=named, year_from=year_from, year_to=year_to, as_of=as_of)
     items: list[out.TotalsItem] = []
     if by == "year":
         for y in _years(courses):
