@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from app.db import migrate
 from app.db.session import make_engine, make_sessionmaker, transaction
@@ -102,7 +102,18 @@ class Databases:
         engine = self._admin()
         with engine.connect() as conn:
             for name in reversed(self.made):
-                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                # Not `WITH (FORCE)`: a role without superuser may not end an
+                # autovacuum worker that way. Ending its own leftover sessions
+                # is allowed, and a plain DROP stops autovacuum by itself.
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+                        " WHERE datname = :name AND usename = current_user"
+                        " AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
         engine.dispose()
 
 
