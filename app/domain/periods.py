@@ -120,8 +120,13 @@ def _parse(text: str) -> Period:
 
 def months_label(months: Iterable[int]) -> str:
     """`{1..8}` -> `Jan–Aug`; `{3}` -> `Mar`; gaps give runs: `Jan–Mar, Jun`."""
+    return _months_label(frozenset(months))
+
+
+@lru_cache(maxsize=4096)
+def _months_label(months: frozenset[int]) -> str:
     runs: list[list[int]] = []
-    for m in sorted(set(months)):
+    for m in sorted(months):
         if runs and runs[-1][-1] == m - 1:
             runs[-1].append(m)
         else:
@@ -136,8 +141,9 @@ def months_mask(months: Iterable[int]) -> int:
     return sum(1 << (m - 1) for m in set(months))
 
 
+@lru_cache(maxsize=4096)
 def mask_months(mask: int) -> frozenset[int]:
-    """The months a 12-bit mask holds."""
+    """The months a 12-bit mask holds (4,096 possible masks: each is made once)."""
     return frozenset(m for m in range(1, 13) if mask >> (m - 1) & 1)
 
 
