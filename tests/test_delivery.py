@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from app.main import create_app
+from app.settings import Settings
 from tests.conftest import AddFigure, Keys, run_cli
 from tests.test_read_api import assert_problem
 
@@ -162,6 +164,24 @@ def test_cors_allows_any_origin_to_read(client: TestClient) -> None:
         headers={"Origin": "https://dash.example", "Access-Control-Request-Method": "GET"},
     )
     assert preflight.status_code == 200
+
+
+def test_a_cached_answer_carries_only_its_own_request_headers(database_url: str) -> None:
+    """The response cache stores what the route said, not what CORS or the request log
+    added for the request that filled it."""
+    app = create_app(Settings(database_url=database_url, cors_origins=["https://dash.example"]))
+    with TestClient(app) as client:
+        first = client.get("/api/v1/years", headers={"Origin": "https://dash.example"})
+        again = client.get("/api/v1/years")
+        other = client.get("/api/v1/years", headers={"Origin": "https://other.example"})
+    app.state.engine.dispose()
+    assert first.headers["access-control-allow-origin"] == "https://dash.example"
+    assert again.content == first.content
+    assert "access-control-allow-origin" not in again.headers
+    assert "access-control-allow-origin" not in other.headers
+    for response in (first, again, other):
+        assert response.headers["vary"] == "Accept, Origin"
+    assert again.headers["x-request-id"] != first.headers["x-request-id"]
 
 
 def test_pagination_walks_everything_once_while_figures_are_added(

@@ -96,12 +96,16 @@ class HttpCacheMiddleware:
             if if_none_match and etag_matches(if_none_match, entry.etag):
                 await self._not_modified(send, entry.etag)
             else:
-                await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
+                await send(
+                    {"type": "http.response.start", "status": 200, "headers": list(entry.headers)}
+                )
                 await send({"type": "http.response.body", "body": entry.body})
             return
 
         state: dict[str, object] = {"status": 0, "skip": False}
-        start: list[Message] = []
+        # The headers as the route and this middleware made them: middleware further
+        # out (CORS, the request log) edits the message after it leaves here.
+        start: list[list[tuple[bytes, bytes]]] = []
         parts: list[bytes] = []
         size = 0
 
@@ -120,7 +124,7 @@ class HttpCacheMiddleware:
                         state["skip"] = True
                         await self._not_modified(send, etag)
                         return
-                    start.append(message)
+                    start.append(list(message["headers"]))
                 await send(message)
                 return
             if state["skip"]:
@@ -134,9 +138,7 @@ class HttpCacheMiddleware:
 
         await self.app(scope, receive, capture)
         if start and self.store and state["status"] == 200 and await self.reader.read() == version:
-            self.entries[key] = Entry(
-                version, str(state["etag"]), list(start[0]["headers"]), b"".join(parts)
-            )
+            self.entries[key] = Entry(version, str(state["etag"]), start[0], b"".join(parts))
             self.entries.move_to_end(key)
             while len(self.entries) > self.max_entries:
                 self.entries.popitem(last=False)
