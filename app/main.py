@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.write_sessionmaker = make_sessionmaker(engine, write=True)
-    app.state.reader = Reader(app.state.sessionmaker)
+    app.state.reader = Reader(app.state.sessionmaker, local=engine.dialect.name == "sqlite")
 
     app.state.version_reader = VersionReader(engine)
     app.add_middleware(

@@ -22,16 +22,19 @@ def test_request_ids_are_echoed_or_made(client: TestClient) -> None:
 
 
 def test_metrics_count_requests_by_route_and_status(client: TestClient) -> None:
-    client.get("/api/v1/courses/basic-sro")
+    first = client.get("/api/v1/courses/basic-sro")
+    client.get("/api/v1/courses/basic-sro")  # from the response cache
+    client.get("/api/v1/courses/basic-sro", headers={"If-None-Match": first.headers["etag"]})
     client.get("/api/v1/courses/nope")
     body = client.get("/metrics")
     assert body.headers["content-type"].startswith("text/plain")
     text = body.text
-    assert 'http_requests_total{method="GET",route="/api/v1/courses/{slug}",status="200"} 1' in text
-    assert 'http_requests_total{method="GET",route="/api/v1/courses/{slug}",status="404"} 1' in text
-    assert (
-        'http_request_duration_seconds_count{method="GET",route="/api/v1/courses/{slug}"} 2' in text
-    )
+    route = 'method="GET",route="/api/v1/courses/{slug}"'
+    assert f'http_requests_total{{{route},status="200"}} 2' in text
+    assert f'http_requests_total{{{route},status="304"}} 1' in text
+    assert f'http_requests_total{{{route},status="404"}} 1' in text
+    assert f"http_request_duration_seconds_count{{{route}}} 4" in text
+    assert 'route="unmatched"' not in text
     assert "enrollment_figures 12" in text
 
 

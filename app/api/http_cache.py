@@ -11,6 +11,7 @@ revision) set their own ETag, which is kept.
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -46,6 +47,8 @@ class Entry:
     etag: str
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    route: Any  # the route that answered, so logs and metrics name it on a hit
+    path_params: dict[str, Any]
 
 
 class HttpCacheMiddleware:
@@ -83,16 +86,16 @@ class HttpCacheMiddleware:
             await self._private(scope, receive, send)
             return
 
-        query = sorted(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        raw_query = scope["query_string"].decode("latin-1")
+        query = sorted(parse_qsl(raw_query, keep_blank_values=True)) if raw_query else []
         key = (scope["path"], urlencode(query), representation(query, headers.get("accept", "")))
         version = await self.reader.read()
-        digest = hashlib.blake2b(f"{__version__}|{version}|{key}".encode(), digest_size=12)
-        default_etag = f'"{digest.hexdigest()}"'
         if_none_match = headers.get("if-none-match")
 
         entry = self.entries.get(key) if self.store else None
         if entry is not None and entry.version == version:
             self.entries.move_to_end(key)
+            scope["route"], scope["path_params"] = entry.route, entry.path_params
             if if_none_match and etag_matches(if_none_match, entry.etag):
                 await self._not_modified(send, entry.etag)
             else:
@@ -102,6 +105,8 @@ class HttpCacheMiddleware:
                 await send({"type": "http.response.body", "body": entry.body})
             return
 
+        digest = hashlib.blake2b(f"{__version__}|{version}|{key}".encode(), digest_size=12)
+        default_etag = f'"{digest.hexdigest()}"'
         state: dict[str, object] = {"status": 0, "skip": False}
         # The headers as the route and this middleware made them: middleware further
         # out (CORS, the request log) edits the message after it leaves here.
@@ -138,7 +143,14 @@ class HttpCacheMiddleware:
 
         await self.app(scope, receive, capture)
         if start and self.store and state["status"] == 200 and await self.reader.read() == version:
-            self.entries[key] = Entry(version, str(state["etag"]), start[0], b"".join(parts))
+            self.entries[key] = Entry(
+                version,
+                str(state["etag"]),
+                start[0],
+                b"".join(parts),
+                scope.get("route"),
+                scope.get("path_params", {}),
+            )
             self.entries.move_to_end(key)
             while len(self.entries) > self.max_entries:
                 self.entries.popitem(last=False)

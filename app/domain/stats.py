@@ -12,9 +12,10 @@ ESTIMATE_METHOD = "linear"
 def round_half_away(value: Fraction | int, places: int = 1) -> float:
     """Round exactly, halves away from zero: 0.05 -> 0.1, -0.05 -> -0.1."""
     exact = Fraction(value)
-    # floor(|n/d| × 10^p + 1/2) in integers: Fraction arithmetic is slow in bulk.
-    rounded = (2 * abs(exact.numerator) * 10**places + exact.denominator) // (2 * exact.denominator)
-    return (-rounded if exact < 0 else rounded) / 10**places
+    scale: int = 10**places
+    # floor(|n/d| × scale + 1/2) in integers: Fraction arithmetic is slow in bulk.
+    rounded = (2 * abs(exact.numerator) * scale + exact.denominator) // (2 * exact.denominator)
+    return (-rounded if exact < 0 else rounded) / scale
 
 
 def percent(part: int, whole: int) -> float | None:

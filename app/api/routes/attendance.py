@@ -71,7 +71,8 @@ async def list_attendance(
                 cursor=cursor,
             ),
             attendance_out,
-        )
+        ),
+        bounded=moment is None,
     )
 
 
@@ -81,7 +82,9 @@ async def get_attendance(
 ) -> AttendanceOut:
     """One figure by id, with its version as the `ETag` (for `If-Match` on writes)."""
     moment = history.parse_as_of(as_of)
-    row = await read(lambda s: attendance.get_figure_row(s, figure_id=figure_id, as_of=moment))
+    row = await read(
+        lambda s: attendance.get_figure_row(s, figure_id=figure_id, as_of=moment), bounded=True
+    )
     response.headers["ETag"] = attendance.etag(row)
     return attendance_out(row)
 
@@ -93,7 +96,8 @@ async def get_revisions(read: ReadDep, figure_id: FigureId) -> Revisions:
     """Every value the figure has had, oldest first: when, by which key, from which source;
     a deleted figure's revisions stay, ending with the `delete`."""
     items = await read(
-        lambda s: [revision_out(r) for r in history.revisions(s, figure_id=figure_id)]
+        lambda s: [revision_out(r) for r in history.revisions(s, figure_id=figure_id)],
+        bounded=True,
     )
     return Revisions(figure_id=figure_id, items=items)
 

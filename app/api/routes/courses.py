@@ -36,14 +36,17 @@ async def list_courses(read: ReadDep, limit: Limit = 100, cursor: Cursor = None)
     return await read(
         lambda s: Page[CourseOut].of(
             catalog.list_courses(s, limit=limit, cursor=cursor), CourseOut.model_validate
-        )
+        ),
+        bounded=True,
     )
 
 
 @router.get("/{slug}", summary="Get a course", responses=problem_responses(404, 422))
 async def get_course(read: ReadDep, slug: str = Slug) -> CourseOut:
     """One course by its slug."""
-    return await read(lambda s: CourseOut.model_validate(catalog.get_course(s, slug=slug)))
+    return await read(
+        lambda s: CourseOut.model_validate(catalog.get_course(s, slug=slug)), bounded=True
+    )
 
 
 @router.get(
@@ -52,7 +55,7 @@ async def get_course(read: ReadDep, slug: str = Slug) -> CourseOut:
 async def get_series(read: ReadDep, slug: str = Slug, as_of: AsOf = None) -> Series:
     """The course's total for each year with figures (R5: nested periods never double count)."""
     moment = history.parse_as_of(as_of)
-    return await read(lambda s: stats.series(s, slug=slug, as_of=moment))
+    return await read(lambda s: stats.series(s, slug=slug, as_of=moment), bounded=moment is None)
 
 
 @router.post(

@@ -25,7 +25,8 @@ async def list_sources(read: ReadDep, limit: Limit = 100, cursor: Cursor = None)
     return await read(
         lambda s: Page[SourceOut].of(
             catalog.list_sources(s, limit=limit, cursor=cursor), SourceOut.model_validate
-        )
+        ),
+        bounded=True,
     )
 
 
@@ -35,7 +36,8 @@ async def get_source(
 ) -> SourceOut:
     """One source by id."""
     return await read(
-        lambda s: SourceOut.model_validate(catalog.get_source(s, source_id=source_id))
+        lambda s: SourceOut.model_validate(catalog.get_source(s, source_id=source_id)),
+        bounded=True,
     )
 
 

@@ -34,7 +34,8 @@ async def get_totals(
     return await read(
         lambda s: stats.totals(
             s, by=by, course=course, year_from=year_from, year_to=year_to, as_of=moment
-        )
+        ),
+        bounded=course is not None and moment is None,
     )
 
 
@@ -53,7 +54,8 @@ async def get_changes(
     return await read(
         lambda s: stats.changes(
             s, from_year=from_year, to_year=to_year, course=course, as_of=moment
-        )
+        ),
+        bounded=course is not None and moment is None,
     )
 
 
@@ -63,7 +65,7 @@ async def get_changes(
 async def get_shares(read: ReadDep, year: Year, as_of: AsOf = None) -> Shares:
     """Each course's share of the year's total, one decimal, largest first."""
     moment = history.parse_as_of(as_of)
-    return await read(lambda s: stats.shares(s, year=year, as_of=moment))
+    return await read(lambda s: stats.shares(s, year=year, as_of=moment), bounded=moment is None)
 
 
 @router.get("/records", summary="Record years", responses=problem_responses(404, 422))
@@ -76,4 +78,7 @@ async def get_records(
     """Years whose total beat every earlier year's, per course and for all courses
     (`course: null`); a partial year that already beats them counts."""
     moment = history.parse_as_of(as_of)
-    return await read(lambda s: stats.records(s, year=year, course=course, as_of=moment))
+    return await read(
+        lambda s: stats.records(s, year=year, course=course, as_of=moment),
+        bounded=course is not None and moment is None,
+    )

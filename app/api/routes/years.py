@@ -30,4 +30,6 @@ async def get_year(
 ) -> YearDetail:
     """The year's all-course total and each course's total (R5, R6); 404 without figures."""
     moment = history.parse_as_of(as_of)
-    return await read(lambda s: stats.year_detail(s, year=year, as_of=moment))
+    return await read(
+        lambda s: stats.year_detail(s, year=year, as_of=moment), bounded=moment is None
+    )
