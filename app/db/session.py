@@ -89,5 +89,6 @@ def bulk_insert(
 
 def stored_value(column: Any, value: Any, session: Session) -> Any:
     """`value` as the column's type would bind it (for `bulk_insert`)."""
-    process = column.type.bind_processor(session.get_bind().dialect)
+    dialect = session.get_bind().dialect
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
     return process(value) if process else value
