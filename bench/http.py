@@ -168,6 +168,11 @@ def main() -> None:
         ),
         ("304 revalidation >= 30% of raw ASGI", revalidate["rps"] >= 0.30 * ceiling["rps"]),
         ("cold /years/2019 >= 1,500 req/s at one worker", cold1["rps"] >= 1500),
+        (
+            # The reference machine has a 36,000 req/s ceiling; this one is slower.
+            "cold /years/2019 >= 1,500/36,000 of raw ASGI (the goal scaled by the ceiling)",
+            cold1["rps"] >= 1500 / 36000 * ceiling["rps"],
+        ),
         ("two workers >= 1.8x one (cold)", cold2["rps"] >= 1.8 * cold1["rps"]),
     ]
     if datasette is not None:
