@@ -34,6 +34,13 @@ def test_metrics_count_requests_by_route_and_status(client: TestClient) -> None:
     assert f'http_requests_total{{{route},status="304"}} 1' in text
     assert f'http_requests_total{{{route},status="404"}} 1' in text
     assert f"http_request_duration_seconds_count{{{route}}} 4" in text
+    buckets = [
+        int(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(f"http_request_duration_seconds_bucket{{{route},")
+    ]
+    assert len(buckets) == 13  # cumulative, as Prometheus histograms are
+    assert buckets == sorted(buckets) and buckets[-1] == 4
     assert 'route="unmatched"' not in text
     assert "enrollment_figures 12" in text
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
@@ -81,16 +81,20 @@ class HttpCacheMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        if "authorization" in headers:
-            await self._private(scope, receive, send)
-            return
+        accept = if_none_match = ""
+        for name, value in scope["headers"]:  # one pass: this runs on every GET
+            if name == b"authorization":
+                await self._private(scope, receive, send)
+                return
+            if name == b"accept":
+                accept = value.decode("latin-1")
+            elif name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
 
         raw_query = scope["query_string"].decode("latin-1")
         query = sorted(parse_qsl(raw_query, keep_blank_values=True)) if raw_query else []
-        key = (scope["path"], urlencode(query), representation(query, headers.get("accept", "")))
+        key = (scope["path"], urlencode(query), representation(query, accept))
         version = await self.reader.read()
-        if_none_match = headers.get("if-none-match")
 
         entry = self.entries.get(key) if self.store else None
         if entry is not None and entry.version == version:

@@ -6,13 +6,14 @@ Nothing from request headers is logged but the request id, so neither keys nor
 
 import json
 import logging
+import os
 import re
 import time
-import uuid
+from bisect import bisect_left
 from collections import defaultdict
+from itertools import accumulate
 from typing import Any
 
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("enrollment_stats.access")
@@ -35,9 +36,10 @@ class Metrics:
         key = (method, route)
         self.sums[key] += seconds
         self.counts[key] += 1
-        for i, bound in enumerate(BUCKETS):
-            if seconds <= bound:
-                self.buckets[key][i] += 1
+        # The smallest bucket holding `seconds` (none past the last); render adds them up.
+        i = bisect_left(BUCKETS, seconds)
+        if i < len(BUCKETS):
+            self.buckets[key][i] += 1
 
     def render(self, gauges: dict[str, tuple[str, float]]) -> str:
         """Prometheus text exposition (version 0.0.4)."""
@@ -55,7 +57,7 @@ class Metrics:
         ]
         for (method, route), counts in sorted(self.buckets.items()):
             labels = f'method="{method}",route="{route}"'
-            for bound, n in zip(BUCKETS, counts, strict=True):
+            for bound, n in zip(BUCKETS, accumulate(counts), strict=True):
                 out.append(f'http_request_duration_seconds_bucket{{{labels},le="{bound}"}} {n}')
             total = self.counts[method, route]
             out.append(f'http_request_duration_seconds_bucket{{{labels},le="+Inf"}} {total}')
@@ -96,17 +98,19 @@ class RequestLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = Headers(scope=scope).get("x-request-id", "")
-        request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+        text = given.decode("latin-1")
+        request_id = text if _SAFE_ID.match(text) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         start = time.perf_counter()
         status = 500
+        id_header = (b"x-request-id", request_id.encode())
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["x-request-id"] = request_id
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         try:
