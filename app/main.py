@@ -90,6 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "audit", "description": "Who changed what, when (admin key)."},
             {"name": "operations", "description": "Health and readiness."},
         ],
+        telemetry=None
+        if settings.opentelemetry
+        else {"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     engine = make_engine(settings.database_url)
     app.state.settings = settings
