@@ -9,8 +9,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Course, CourseYearTotal
@@ -62,25 +63,35 @@ def load(
         return _load_as_of(
             session, as_of=as_of, course_id=course_id, year_from=year_from, year_to=year_to
         )
+    filters = {"course_id": course_id, "year_from": year_from, "year_to": year_to}
+    params = {k: v for k, v in filters.items() if v is not None}
+    query = _totals_query(frozenset(params))
+    grouped: dict[int, CourseTotals] = {}
+    for cid, slug, name, year, total, mask in session.connection().execute(query, params):
+        ct = grouped.get(cid)
+        if ct is None:
+            ct = grouped[cid] = CourseTotals(cid, slug, name)
+        ct.years[year] = periods.YearTotal.over(total, periods.mask_months(mask))
+    return list(grouped.values())
+
+
+@lru_cache(maxsize=8)
+def _totals_query(filters: frozenset[str]) -> Select[int, str, str, int, int, int]:
+    """The stored totals with the given filters as parameters: built once per shape, since
+    building a statement costs more than running it on a small answer."""
     t = CourseYearTotal
     query = (
         select(Course.id, Course.slug, Course.name, t.year, t.total, t.months_mask)
         .join(t, t.course_id == Course.id)
         .order_by(Course.id, t.year)
     )
-    if course_id is not None:
-        query = query.where(t.course_id == course_id)
-    if year_from is not None:
-        query = query.where(t.year >= year_from)
-    if year_to is not None:
-        query = query.where(t.year <= year_to)
-    grouped: dict[int, CourseTotals] = {}
-    for cid, slug, name, year, total, mask in session.execute(query):
-        ct = grouped.get(cid)
-        if ct is None:
-            ct = grouped[cid] = CourseTotals(cid, slug, name)
-        ct.years[year] = periods.YearTotal.over(total, periods.mask_months(mask))
-    return list(grouped.values())
+    if "course_id" in filters:
+        query = query.where(t.course_id == bindparam("course_id"))
+    if "year_from" in filters:
+        query = query.where(t.year >= bindparam("year_from"))
+    if "year_to" in filters:
+        query = query.where(t.year <= bindparam("year_to"))
+    return query
 
 
 def _load_as_of(
