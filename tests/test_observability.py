@@ -40,7 +40,8 @@ def test_metrics_count_requests_by_route_and_status(client: TestClient) -> None:
         if line.startswith(f"http_request_duration_seconds_bucket{{{route},")
     ]
     assert len(buckets) == 13  # cumulative, as Prometheus histograms are
-    assert buckets == sorted(buckets) and buckets[-1] == 4
+    assert buckets == sorted(buckets)
+    assert buckets[-1] == 4
     assert 'route="unmatched"' not in text
     assert "enrollment_figures 12" in text
 
