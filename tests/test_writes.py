@@ -1,14 +1,16 @@
 """Admins' writes over HTTP, with keys made by the real CLI: auth, rules, revisions,
 as_of, If-Match, idempotency, import and the audit log."""
 
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import Keys
+from tests.conftest import Keys, run_cli
 from tests.test_read_api import assert_problem
 
 
@@ -460,3 +462,30 @@ def test_a_body_that_is_not_text_is_a_422(client: TestClient, keys: Keys) -> Non
         headers={**bearer(keys.write), "Content-Type": "application/json"},
     )
     assert_problem(response, 422)
+
+
+def test_keys_list_shows_when_a_key_was_last_used(
+    client: TestClient, keys: Keys, database_url: str, tmp_path: Path
+) -> None:
+    """A key's use is recorded (to the minute: not a write lock on every request)."""
+
+    def last_used() -> dict[str, str | None]:
+        listed = run_cli("keys", "list", "--json", cwd=tmp_path, database_url=database_url)
+        rows = [json.loads(line) for line in listed.splitlines()]
+        return {row["name"]: row["last_used_at"] for row in rows}
+
+    assert last_used()["office"] is None
+    headers = {"Authorization": f"Bearer {keys.write}"}
+    for month in (9, 10, 11):
+        body = {"course": "basic-sro", "period": f"2019-{month:02d}", "completions": 50}
+        response = client.post("/api/v1/attendance", json={**body, "source_id": 1}, headers=headers)
+        assert response.status_code == 201
+    first = last_used()
+    assert first["office"] is not None
+    assert first["boss"] is None
+    client.post(
+        "/api/v1/attendance",
+        json={"course": "basic-sro", "period": "2019-12", "completions": 50, "source_id": 1},
+        headers=headers,
+    )
+    assert last_used()["office"] == first["office"]

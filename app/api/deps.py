@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db.base import utcnow
 from app.db.session import transaction
 from app.errors import Forbidden, Unauthorized
 from app.services import keys
@@ -116,17 +117,20 @@ def require(scope: str) -> Callable[..., Principal]:
 
     def dependency(request: Request) -> Principal:
         token = _bearer(request)
-        with transaction(request.app.state.write_sessionmaker) as session:
+        with transaction(request.app.state.sessionmaker) as session:
             key = keys.authenticate(session, token)
-            if key is None:
-                raise Unauthorized("The API key is unknown or revoked.")
-            scopes = keys.scopes_of(key)
-            if scope not in scopes:
-                raise Forbidden(f"The key '{key.name}' lacks the '{scope}' scope.")
-            keys.touch(key)
-            if request.method != "GET":
-                request.app.state.rate_limiter.check(key.id, key.name)
-            return Principal(key.id, key.name, key.prefix, scopes)
+        if key is None:
+            raise Unauthorized("The API key is unknown or revoked.")
+        scopes = keys.scopes_of(key)
+        if scope not in scopes:
+            raise Forbidden(f"The key '{key.name}' lacks the '{scope}' scope.")
+        now = utcnow()
+        if keys.needs_touch(key, now):
+            with transaction(request.app.state.write_sessionmaker) as session:
+                keys.touch(session, key.id, now)
+        if request.method != "GET":
+            request.app.state.rate_limiter.check(key.id, key.name)
+        return Principal(key.id, key.name, key.prefix, scopes)
 
     return dependency
 

@@ -4,8 +4,9 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
@@ -14,6 +15,7 @@ from app.errors import Invalid, NotFound
 
 SCOPES = ("write", "admin")
 KEY_MARK = "esk"
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 def _hash(key: str) -> str:
@@ -64,9 +66,15 @@ def authenticate(session: Session, token: str) -> ApiKey | None:
     return key
 
 
-def touch(key: ApiKey) -> None:
-    """Note that the key was just used."""
-    key.last_used_at = utcnow()
+def needs_touch(key: ApiKey, now: datetime) -> bool:
+    """Whether to record a use now: at most once a minute per key, so that using a key
+    does not take the database's write lock on every request."""
+    return key.last_used_at is None or now - key.last_used_at >= TOUCH_EVERY
+
+
+def touch(session: Session, key_id: int, now: datetime) -> None:
+    """Record that the key was used at `now`."""
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
 
 
 def list_keys(session: Session) -> list[ApiKey]:
