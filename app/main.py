@@ -17,7 +17,7 @@ from app.api.http_cache import HttpCacheMiddleware
 from app.api.limits import BodyLimit, WriteRateLimiter
 from app.api.observability import Metrics, RequestLog
 from app.api.routes import attendance, audit, courses, ops, sources, stats, years
-from app.db.session import make_engine, make_sessionmaker
+from app.db.session import is_embedded, make_engine, make_sessionmaker
 from app.db.version import VersionReader
 from app.errors import install_handlers
 from app.schemas.common import Problem
@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.write_sessionmaker = make_sessionmaker(engine, write=True)
-    app.state.reader = Reader(app.state.sessionmaker, local=engine.dialect.name == "sqlite")
+    app.state.reader = Reader(app.state.sessionmaker, local=is_embedded(engine))
 
     app.state.version_reader = VersionReader(engine)
     app.add_middleware(

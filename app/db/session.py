@@ -41,10 +41,15 @@ def _sqlite_begin(connection: Connection) -> None:
 def make_engine(url: str) -> Engine:
     """An engine for `url`, with SQLite connections configured for a web service."""
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
-    if engine.dialect.name == "sqlite":
+    if is_embedded(engine):
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def is_embedded(engine: Engine) -> bool:
+    """Whether the database runs inside this process (SQLite), with no network between."""
+    return engine.dialect.name == "sqlite"
 
 
 def make_sessionmaker(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:

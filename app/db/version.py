@@ -7,6 +7,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db.models import DataVersion
+from app.db.session import is_embedded
 
 QUERY = "SELECT version FROM data_version WHERE id = 1"
 
@@ -22,7 +23,7 @@ class VersionReader:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         database = engine.url.database
-        file_backed = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+        file_backed = is_embedded(engine) and database not in (None, "", ":memory:")
         self._path = database if file_backed else None
         self._sqlite: sqlite3.Connection | None = None
 
