@@ -3,24 +3,24 @@
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
+from app.api.csv_route import CsvSuffix
 from app.api.deps import Reader
 from app.api.http_cache import HttpCacheMiddleware
 from app.api.limits import BodyLimit, WriteRateLimiter
+from app.api.methods import Methods
 from app.api.observability import Metrics, RequestLog
+from app.api.openapi import openapi_document
+from app.api.problems import install_handlers
 from app.api.routes import attendance, audit, courses, ops, sources, stats, years
 from app.db.session import is_embedded, make_engine, make_sessionmaker
 from app.db.version import VersionReader
-from app.errors import install_handlers
-from app.schemas.common import Problem
 from app.settings import Settings, get_settings
 
 STATIC = Path(__file__).parent / "static"
@@ -32,35 +32,6 @@ for every figure. Seeded with NASRO's press release of 16 September 2019.
 Errors are `application/problem+json` (RFC 9457). Lists page with `limit` and an
 opaque `cursor`.
 """
-
-
-def problem_openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with every error response typed as `application/problem+json`."""
-    if app.openapi_schema is None:
-        spec = get_openapi(
-            title=app.title,
-            version=app.version,
-            description=app.description,
-            routes=app.routes,
-            tags=app.openapi_tags,
-        )
-        problem_ref = {"$ref": "#/components/schemas/Problem"}
-        for item in spec["paths"].values():
-            for op in item.values():
-                for status, response in op.get("responses", {}).items():
-                    if status.isdigit() and int(status) >= 400:
-                        response["content"] = {"application/problem+json": {"schema": problem_ref}}
-                    elif status == "200" and any(
-                        p["name"] == "format" for p in op.get("parameters", [])
-                    ):
-                        response["content"]["text/csv"] = {"schema": {"type": "string"}}
-        schemas = spec["components"]["schemas"]
-        schemas.pop("HTTPValidationError", None)
-        schemas.pop("ValidationError", None)
-        schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-        schemas.update(schemas["Problem"].pop("$defs", {}))
-        app.openapi_schema = spec
-    return app.openapi_schema
 
 
 def _log_to_stdout() -> None:
@@ -79,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
         title="enrollment-stats",
+        redirect_slashes=False,  # app.api.problems redirects, by a relative Location
+        generate_unique_id_function=lambda route: route.name,
         version=__version__,
         description=DESCRIPTION,
         openapi_tags=[
@@ -108,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=settings.cache_max_age,
         store=settings.response_cache,
     )
+    app.add_middleware(Methods, routes=app.router.routes)
+    app.add_middleware(CsvSuffix, routes=app.router.routes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -130,7 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
 
-    app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -200,9 +200,7 @@ def test_unknown_things_are_404_problems(client: TestClient, path: str) -> None:
         ("/api/v1/attendance?cursor=not-a-cursor", "cursor"),
         ("/api/v1/attendance?cursor=eyJhZnRlciI6IngifQ", "cursor"),
         ("/api/v1/attendance?year_from=2019&year_to=2018", "year_from"),
-        ("/api/v1/attendance/abc", "figure_id"),
         ("/api/v1/attendance/99999999999999999999", "figure_id"),
-        ("/api/v1/years/nineteen", "year"),
         ("/api/v1/sources/0", "source_id"),
         ("/api/v1/courses?limit=1.5", "limit"),
     ],
@@ -212,6 +210,14 @@ def test_bad_query_values_are_422_problems(client: TestClient, path: str, field:
     errors = body["errors"]
     assert isinstance(errors, list)
     assert field in [e["field"] for e in errors]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/attendance/abc", "/api/v1/years/nineteen", "/api/v1/sources/-1"]
+)
+def test_ids_that_are_not_numbers_name_no_resource(client: TestClient, path: str) -> None:
+    body = assert_problem(client.get(path), 404)
+    assert body["detail"] == f"No resource at {path}."
 
 
 def test_health_and_ready(client: TestClient) -> None:

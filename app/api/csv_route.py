@@ -1,32 +1,88 @@
-"""CSV for every list and statistics endpoint: `?format=csv` or `Accept: text/csv`.
+"""CSV for every list and statistics endpoint: `{path}.csv`, `?format=csv` or
+`Accept: text/csv`.
 
 The header row is the JSON field names of the items; lists page as in JSON, with
-the next page in a `Link: <...>; rel="next"` header.
+the next page in a relative `Link: <...>; rel="next"` header. Text cells that a
+spreadsheet would evaluate as a formula are neutralised (OWASP, "CSV injection").
 """
 
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import Query, Request, Response
 from fastapi.routing import APIRoute
-from starlette.datastructures import URL
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.api.http_cache import representation
+from app.api.problems import allowed_methods, problem
 
 Format = Annotated[
     Literal["json", "csv"] | None,
-    Query(
-        alias="format",
-        description="`csv` for a CSV table of the items (or send `Accept: text/csv`).",
-    ),
+    # Not in the OpenAPI: there each CSV table is its own operation at `{path}.csv`, so
+    # that a generated client knows which answers are JSON and which are text.
+    Query(alias="format", include_in_schema=False),
 ]
+SUFFIX = ".csv"
+CSV_MEDIA = "text/csv; charset=utf-8"
+# A cell starting with one of these is a formula to a spreadsheet; a leading quote is
+# escaped too, so that `neutralise` can be undone exactly (`import` reads what `export`
+# wrote).
+_FORMULA = ("=", "+", "-", "@", "\t", "\r", "'")
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 async def format_param(fmt: Format = None) -> None:
-    """Declares and validates `format` on every route of a router (async: no thread hop)."""
+    """Validates `format` on every route of a router (async: no thread hop)."""
+
+
+def _quality(accept: str, media: str) -> float:
+    """The q of the most specific range in `accept` that covers `media` (0 if none)."""
+    kind = media.split("/")[0]
+    best, rank = 0.0, -1
+    for part in accept.split(","):
+        name, *params = (p.strip() for p in part.split(";"))
+        name = name.lower()
+        specificity = {media: 2, f"{kind}/*": 1, "*/*": 0}.get(name, -1)
+        if specificity <= rank:
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        best, rank = q, specificity
+    return best
+
+
+def representation(query: list[tuple[str, str]], accept: str) -> str:
+    """`csv` when asked for by `?format=csv` (the last one given, as the route reads it) or
+    an Accept header that prefers text/csv to application/json (q-values honoured)."""
+    fmt = dict(query).get("format")
+    if fmt is not None:
+        return fmt
+    if "csv" not in accept and "text/*" not in accept:
+        return "json"
+    return "csv" if _quality(accept, "text/csv") > _quality(accept, "application/json") else "json"
+
+
+def neutralise(value: str) -> str:
+    """A text cell a spreadsheet shows as text: a formula-like cell gets a leading `'`."""
+    return "'" + value if value.startswith(_FORMULA) else value
+
+
+def restore(value: str) -> str:
+    """`neutralise` undone: a cell read back from one of our CSV files."""
+    if len(value) > 1 and value[0] == "'" and value[1] in _FORMULA:
+        return value[1:]
+    return value
 
 
 def _cell(value: Any) -> Any:
@@ -35,7 +91,9 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
+        return neutralise(json.dumps(value, ensure_ascii=False))
+    if isinstance(value, str):
+        return neutralise(value)
     return value
 
 
@@ -69,9 +127,10 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 
 
 def filename(path: str) -> str:
-    """`/api/v1/stats/changes` -> `stats-changes.csv`."""
+    """`/api/v1/stats/changes` -> `stats-changes.csv`, in ASCII letters, digits and `._-`."""
     parts = [p for p in path.split("/") if p and p not in ("api", "v1")]
-    return "-".join(parts or ["export"]) + ".csv"
+    name = _UNSAFE_NAME.sub("", "-".join(parts)).strip("-.")
+    return (name or "export") + ".csv"
 
 
 class CSVRoute(APIRoute):
@@ -98,10 +157,59 @@ class CSVRoute(APIRoute):
             }
             headers["Content-Disposition"] = f'attachment; filename="{filename(request.url.path)}"'
             if isinstance(payload, dict) and payload.get("next_cursor"):
-                nxt = URL(str(request.url)).include_query_params(cursor=payload["next_cursor"])
-                headers["Link"] = f'<{nxt}>; rel="next"'
-            return Response(
-                to_csv(table(payload)), media_type="text/csv; charset=utf-8", headers=headers
-            )
+                # Relative: a link built from the request's Host would be cached for all.
+                rest = [(k, v) for k, v in query if k != "cursor"]
+                rest.append(("cursor", payload["next_cursor"]))
+                headers["Link"] = f'<{request.url.path}?{urlencode(rest)}>; rel="next"'
+            return Response(to_csv(table(payload)), media_type=CSV_MEDIA, headers=headers)
 
         return csv_handler
+
+
+class CsvSuffix:
+    """ASGI middleware: `GET {path}.csv` is `GET {path}?format=csv` for every route that
+    has a CSV table; other methods on such a path are a 405 that says what it takes."""
+
+    def __init__(self, app: ASGIApp, *, routes: list[BaseRoute], prefix: str = "/api/") -> None:
+        self.app = app
+        self.routes = routes
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.endswith(SUFFIX) or not path.startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        bare = path[: -len(SUFFIX)]
+        if not any(
+            isinstance(r, CSVRoute)
+            and "GET" in (r.methods or ())
+            and r.matches({**scope, "path": bare})[0]
+            for r in self.routes
+        ):
+            await self.app(scope, receive, send)  # not a CSV table: the router says 404
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            allow = [
+                m
+                for m in allowed_methods(self.routes, {**scope, "path": bare})
+                if m in ("GET", "HEAD", "OPTIONS")
+            ]
+            if scope["method"] == "OPTIONS":
+                headers = [(b"allow", ", ".join(allow).encode()), (b"cache-control", b"no-store")]
+                await send({"type": "http.response.start", "status": 204, "headers": headers})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            response = problem(
+                405,
+                f"{scope['method']} is not served at {path}; it takes {', '.join(allow)}.",
+                instance=path,
+                headers={"Allow": ", ".join(allow)},
+            )
+            await response(scope, receive, send)
+            return
+        # In place: the request log further out then names the route that answered.
+        query = scope["query_string"]
+        scope["path"], scope["raw_path"] = bare, bare.encode()
+        scope["query_string"] = (query + b"&" if query else b"") + b"format=csv"
+        await self.app(scope, receive, send)

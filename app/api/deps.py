@@ -4,8 +4,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import WithJsonSchema
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.base import utcnow
@@ -102,6 +104,15 @@ class Principal:
         return Actor(self.name, self.prefix)
 
 
+# Declares the scheme in the OpenAPI (and the Authorize button in /docs); `_bearer`
+# reads the header itself, to say exactly what is wrong with it.
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    description="A key made by `enrollment-stats keys create`, sent as `Bearer esk_...`.",
+)
+
+
 def _bearer(request: Request) -> str:
     header = request.headers.get("authorization")
     if not header:
@@ -115,7 +126,10 @@ def _bearer(request: Request) -> str:
 def require(scope: str) -> Callable[..., Principal]:
     """A dependency admitting keys with `scope` (401 without a valid key, 403 without scope)."""
 
-    def dependency(request: Request) -> Principal:
+    def dependency(
+        request: Request,
+        _declared: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+    ) -> Principal:
         token = _bearer(request)
         with transaction(request.app.state.sessionmaker) as session:
             key = keys.authenticate(session, token)
@@ -140,6 +154,14 @@ AdminKey = Annotated[Principal, Depends(require("admin"))]
 
 AsOf = Annotated[
     str | None,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date"},
+                {"type": "string", "format": "date-time"},
+            ]
+        }
+    ),
     Query(
         description="Answer as the data stood then: an ISO date (its end, UTC) or timestamp.",
         max_length=40,

@@ -12,23 +12,16 @@ import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
+from app.api.csv_route import representation
 from app.db.version import VersionReader
 
 UNCACHED_PATHS = ("/health", "/ready", "/metrics")
-
-
-def representation(query: list[tuple[str, str]], accept: str) -> str:
-    """`csv` when asked for by `?format=csv` or an Accept header preferring it."""
-    fmt = dict(query).get("format")
-    if fmt is not None:
-        return fmt
-    return "csv" if "text/csv" in accept and "application/json" not in accept else "json"
 
 
 def etag_matches(if_none_match: str, etag: str) -> bool:
@@ -92,8 +85,9 @@ class HttpCacheMiddleware:
                 if_none_match = value.decode("latin-1")
 
         raw_query = scope["query_string"].decode("latin-1")
-        query = sorted(parse_qsl(raw_query, keep_blank_values=True)) if raw_query else []
-        key = (scope["path"], urlencode(query), representation(query, accept))
+        # In the order given: the route reads the last of a repeated parameter.
+        query = parse_qsl(raw_query, keep_blank_values=True) if raw_query else []
+        key = (scope["path"], raw_query, representation(query, accept))
         version = await self.reader.read()
 
         entry = self.entries.get(key) if self.store else None

@@ -7,7 +7,8 @@ from collections import defaultdict, deque
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import DomainError, problem
+from app.api.problems import problem
+from app.errors import RateLimited
 
 IMPORT_PATH = "/api/v1/attendance/import"
 
@@ -68,17 +69,6 @@ class BodyLimit:
             type_="/problems/too-large",
         )
         await response(scope, receive, send)
-
-
-class RateLimited(DomainError):
-    """Too many writes with one key."""
-
-    status = 429
-    type_slug = "rate-limited"
-
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
-        self.headers = {"Retry-After": str(retry_after)}  # type: ignore[misc]
 
 
 class WriteRateLimiter:

@@ -74,7 +74,7 @@ def route_template(scope: Scope) -> str:
     """The matched route's template with its router's prefix (`/api/v1/courses/{slug}`),
     so metrics have one series per route, not per URL; `unmatched` without a route."""
     route = scope.get("route")
-    template = getattr(route, "path", None)
+    template = getattr(route, "path_format", None)
     if not template:
         return "unmatched"
     path = scope["path"]

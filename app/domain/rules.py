@@ -9,10 +9,10 @@ from app.domain.periods import MONTHS, Figure, nesting_violations, partial_overl
 
 @dataclass(frozen=True)
 class Violation:
-    """One broken rule: which, the HTTP status it maps to, the field and why."""
+    """One broken rule: which, whether it clashes with stored data, the field and why."""
 
     rule: str
-    status: int
+    conflict: bool
     field: str
     message: str
 
@@ -31,7 +31,7 @@ def check_figure(
 ) -> list[Violation]:
     """What stops `new` joining `others` (the course's other live figures of that year).
 
-    R1 and R2 are clashes with stored data (409); R3 and R4 are invalid values (422).
+    R1 and R2 are clashes with stored data; R3 and R4 are invalid values.
     """
     found: list[Violation] = []
     p = new.period
@@ -39,7 +39,7 @@ def check_figure(
         found.append(
             Violation(
                 "R4",
-                422,
+                False,
                 "period",
                 f"{p.label} ends after the current month ({MONTHS[today.month - 1]} "
                 f"{today.year}); figures are for periods that have ended or are under way.",
@@ -49,7 +49,7 @@ def check_figure(
         found.append(
             Violation(
                 "R4",
-                422,
+                False,
                 "year",
                 f"{course} was first offered in {first_offered_year}; "
                 f"it has no figures for {p.year}.",
@@ -60,7 +60,7 @@ def check_figure(
         found.append(
             Violation(
                 "R1",
-                409,
+                True,
                 "period",
                 f"{course} already has a figure for {p.label}: {_name(same)}; "
                 "revise it with PUT or PATCH.",
@@ -72,7 +72,7 @@ def check_figure(
         found.append(
             Violation(
                 "R2",
-                409,
+                True,
                 "period",
                 f"{p.label} partly overlaps {_name(clash)} of {course}; periods of one "
                 "course and year must be disjoint or nested.",
@@ -85,7 +85,7 @@ def check_figure(
             found.append(
                 Violation(
                     "R3",
-                    422,
+                    False,
                     "completions",
                     f"Figures inside {_name(container)} of {course} add up to more than it: "
                     f"{inside} = {sum(part.completions for part in parts)}.",

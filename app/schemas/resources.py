@@ -1,11 +1,14 @@
 """Courses, sources and figures ("attendance") as the API shows them."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.periods import Period
+from app.schemas.writes import Status
+
+RevisionAction = Literal["create", "update", "delete"]
 
 
 class CourseOut(BaseModel):
@@ -95,7 +98,7 @@ class AttendanceOut(BaseModel):
     period_label: str = Field(description="For people: `2018`, `Jan–Aug 2019`, `Mar 2019`.")
     months: int = Field(description="Months in the period.")
     completions: int
-    status: str = Field(description="`final` or `provisional`.")
+    status: Status = Field(description="`final` or `provisional`.")
     note: str | None
     source_id: int
     revision: int
@@ -126,12 +129,12 @@ class RevisionOut(BaseModel):
 
     figure_id: int
     revision: int
-    action: str = Field(description="`create`, `update` or `delete`.")
+    action: RevisionAction = Field(description="`create`, `update` or `delete`.")
     course: str
     period: str
     period_label: str
     completions: int
-    status: str
+    status: Status
     note: str | None
     source_id: int
     recorded_at: datetime

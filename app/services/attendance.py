@@ -95,12 +95,12 @@ def snapshot(figure: Figure, course: str) -> dict[str, Any]:
 
 
 def _raise(violations: list[Violation]) -> None:
-    """The first violation decides the status (R1/R2 409, R3/R4 422); all are listed."""
+    """The first violation decides the kind (R1/R2 a conflict, R3/R4 invalid); all are listed."""
     if not violations:
         return
     first = violations[0]
     errors = [{"field": v.field, "message": f"{v.rule}: {v.message}"} for v in violations]
-    cls: type[DomainError] = Conflict if first.status == 409 else Invalid
+    cls: type[DomainError] = Conflict if first.conflict else Invalid
     raise cls(first.message, errors=errors)
 
 

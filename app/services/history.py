@@ -1,6 +1,7 @@
 """Vintages: figures as they stood at a moment (`as_of`), and each figure's revisions."""
 
-from datetime import UTC, date, datetime, time
+import re
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import FromClause, Table, and_, func, select
 from sqlalchemy.orm import Session
@@ -8,22 +9,57 @@ from sqlalchemy.orm import Session
 from app.db.models import Figure, FigureRevision
 from app.errors import Invalid, NotFound
 
+_AS_OF = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})?)?"
+)
+
 
 def parse_as_of(text: str | None) -> datetime | None:
-    """An ISO date (the end of that day, UTC) or timestamp (UTC unless it says otherwise)."""
+    """An RFC 3339 date (the end of that day, UTC) or date-time (UTC unless it gives an
+    offset). Moments before year 1 or after 9999 in UTC are the first or last moment."""
     if text is None:
         return None
+    found = _AS_OF.fullmatch(text)
     try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
-        moment = datetime.fromisoformat(text)
+        if found is None:
+            raise ValueError(text)
+        year, month, day, hour, minute, second, fraction, offset = found.groups()
+        day_of = date(int(year), int(month), int(day))
+        if hour is None:
+            return datetime.combine(day_of, time.max, tzinfo=UTC)
+        # A leap second (:60) is the last instant of its minute.
+        moment = datetime.combine(
+            day_of,
+            time(
+                int(hour),
+                int(minute),
+                min(int(second), 59),
+                int((fraction or "0")[:6].ljust(6, "0")),
+            ),
+        )
+        if int(second) == 60:
+            moment = moment.replace(microsecond=999_999)
     except ValueError as exc:
         raise Invalid(
             f"as_of must be an ISO 8601 date or timestamp, such as 2019-09-16 or "
-            f"2019-09-16T12:00:00Z; got '{text}'.",
+            f"2019-09-16T12:00:00Z; got '{text[:40]}'.",
             errors=[{"field": "as_of", "message": "not an ISO 8601 date or timestamp"}],
         ) from exc
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    shift = timedelta()
+    if offset and offset not in ("Z", "z"):
+        sign = -1 if offset[0] == "-" else 1
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+        if hours > 23 or minutes > 59:
+            raise Invalid(
+                f"as_of has an offset out of range: '{offset}'.",
+                errors=[{"field": "as_of", "message": "offset out of range"}],
+            )
+        shift = sign * timedelta(hours=hours, minutes=minutes)
+    try:
+        return (moment - shift).replace(tzinfo=UTC)
+    except OverflowError:
+        return (datetime.min if shift > timedelta() else datetime.max).replace(tzinfo=UTC)
 
 
 def figure_view(as_of: datetime | None) -> FromClause:

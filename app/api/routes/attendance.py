@@ -76,7 +76,7 @@ async def list_attendance(
     )
 
 
-@router.get("/{figure_id}", summary="Get a figure", responses=problem_responses(404, 422))
+@router.get("/{figure_id:int}", summary="Get a figure", responses=problem_responses(404, 422))
 async def get_attendance(
     read: ReadDep, response: Response, figure_id: FigureId, as_of: AsOf = None
 ) -> AttendanceOut:
@@ -90,7 +90,9 @@ async def get_attendance(
 
 
 @router.get(
-    "/{figure_id}/revisions", summary="A figure's revisions", responses=problem_responses(404, 422)
+    "/{figure_id:int}/revisions",
+    summary="A figure's revisions",
+    responses=problem_responses(404, 422),
 )
 async def get_revisions(read: ReadDep, figure_id: FigureId) -> Revisions:
     """Every value the figure has had, oldest first: when, by which key, from which source;
@@ -133,7 +135,7 @@ def create_attendance(
     return created(request, session, who, idempotency_key, data.model_dump_json(), make)
 
 
-@router.put("/{figure_id}", summary="Replace a figure", responses=WRITE_ERRORS)
+@router.put("/{figure_id:int}", summary="Replace a figure", responses=WRITE_ERRORS)
 def replace_attendance(
     session: WriteSessionDep,
     who: WriteKey,
@@ -149,7 +151,7 @@ def replace_attendance(
     return body
 
 
-@router.patch("/{figure_id}", summary="Revise a figure", responses=WRITE_ERRORS)
+@router.patch("/{figure_id:int}", summary="Revise a figure", responses=WRITE_ERRORS)
 def patch_attendance(
     session: WriteSessionDep,
     who: WriteKey,
@@ -165,7 +167,9 @@ def patch_attendance(
     return body
 
 
-@router.delete("/{figure_id}", summary="Delete a figure", status_code=204, responses=WRITE_ERRORS)
+@router.delete(
+    "/{figure_id:int}", summary="Delete a figure", status_code=204, responses=WRITE_ERRORS
+)
 def delete_attendance(
     session: WriteSessionDep, who: WriteKey, figure_id: FigureId, if_match: IfMatch = None
 ) -> Response:

@@ -5,9 +5,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.api.problems import problem
 from app.db import migrate
 from app.db.models import DataVersion, Figure
-from app.errors import problem
 from app.schemas.common import Problem
 
 router = APIRouter(tags=["operations"])

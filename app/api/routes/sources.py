@@ -30,7 +30,7 @@ async def list_sources(read: ReadDep, limit: Limit = 100, cursor: Cursor = None)
     )
 
 
-@router.get("/{source_id}", summary="Get a source", responses=problem_responses(404, 422))
+@router.get("/{source_id:int}", summary="Get a source", responses=problem_responses(404, 422))
 async def get_source(
     read: ReadDep, source_id: int = Path(ge=1, le=2**31 - 1, examples=[1])
 ) -> SourceOut:

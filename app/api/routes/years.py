@@ -24,7 +24,9 @@ async def list_years(read: ReadDep, as_of: AsOf = None) -> YearList:
     return YearList(items=await read(lambda s: stats.year_summaries(s, as_of=moment)))
 
 
-@router.get("/{year}", summary="A year's totals by course", responses=problem_responses(404, 422))
+@router.get(
+    "/{year:int}", summary="A year's totals by course", responses=problem_responses(404, 422)
+)
 async def get_year(
     read: ReadDep, year: int = Path(ge=1900, le=9999, examples=[2019]), as_of: AsOf = None
 ) -> YearDetail:

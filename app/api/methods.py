@@ -1,0 +1,58 @@
+"""HEAD and OPTIONS on every resource (RFC 9110 §9.3.2, §9.3.7).
+
+`HEAD` is answered as the `GET` it stands for, with its status and headers and no
+body, so it shares the GET's ETag and cache entry. A plain `OPTIONS` (not a CORS
+preflight, which the CORS middleware answers first) is a `204` whose `Allow` lists
+exactly the methods the resource takes.
+"""
+
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.problems import allowed_methods, problem
+
+
+class Methods:
+    """ASGI middleware for HEAD and OPTIONS; every other request passes untouched."""
+
+    def __init__(self, app: ASGIApp, *, routes: list[BaseRoute]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope.get("method")
+        if scope["type"] != "http" or method not in ("HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        if method == "OPTIONS":
+            await self._options(scope, receive, send)
+            return
+        # A copy: the server keeps its own scope and must still know this is a HEAD.
+        inner = {**scope, "method": "GET"}
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        try:
+            await self.app(inner, receive, without_body)
+        finally:
+            for name in ("route", "path_params"):  # for the request log and metrics
+                if name in inner:
+                    scope[name] = inner[name]
+
+    async def _options(self, scope: Scope, receive: Receive, send: Send) -> None:
+        allow = allowed_methods(self.routes, scope)
+        if not allow:
+            response = problem(
+                404,
+                f"No resource at {scope['path']}.",
+                instance=scope["path"],
+                type_="/problems/not-found",
+            )
+            await response(scope, receive, send)
+            return
+        headers = [(b"allow", ", ".join(allow).encode()), (b"cache-control", b"no-store")]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})

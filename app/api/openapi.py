@@ -1,0 +1,117 @@
+"""The OpenAPI document: what FastAPI derives from the routes, plus what a client needs
+and the routes cannot say: problem+json errors, the CSV tables as operations of their
+own (`{path}.csv`), 304 and the response headers (ETag, Location, Link, Retry-After,
+Idempotent-Replayed, X-Request-ID)."""
+
+import copy
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.api.csv_route import SUFFIX, CSVRoute
+from app.schemas.common import Problem
+
+
+def _header(description: str, example: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if example is not None:
+        schema["example"] = example
+    return {"description": description, "schema": schema}
+
+
+REQUEST_ID = _header("The request's id (the client's `X-Request-ID`, or a new one).")
+ETAG = _header(
+    "The representation's version; send it as `If-None-Match` (or, for a "
+    "figure, as `If-Match` on a write).",
+    '"3-1"',
+)
+CACHE_CONTROL = _header("`public, max-age=N` for anonymous reads.", "public, max-age=60")
+LINK = _header('CSV lists: the next page, `<...>; rel="next"` (relative).')
+LOCATION = _header("Where the new resource is.", "/api/v1/attendance/13")
+REPLAYED = _header("`true` when this answer replays an earlier one (same Idempotency-Key).")
+RETRY_AFTER = _header("Seconds to wait before trying again.", "30")
+DISPOSITION = _header("The CSV's file name.", 'attachment; filename="years-2019.csv"')
+
+
+def _decorate(path: str, method: str, op: dict[str, Any]) -> None:
+    """Problem+json errors and the headers each response carries."""
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    responses: dict[str, Any] = op.setdefault("responses", {})
+    if method == "get":
+        responses["304"] = {
+            "description": "Not modified: the `If-None-Match` ETag is current.",
+            "headers": {"ETag": ETAG, "Cache-Control": CACHE_CONTROL},
+        }
+    for status, response in responses.items():
+        headers = response.setdefault("headers", {})
+        headers["X-Request-ID"] = REQUEST_ID
+        if not status.isdigit():
+            continue
+        code = int(status)
+        if code >= 400:
+            response["content"] = {"application/problem+json": {"schema": problem_ref}}
+        if code in (429, 503):
+            headers["Retry-After"] = RETRY_AFTER
+        if code == 200 and method == "get":
+            headers["ETag"] = ETAG
+            headers["Cache-Control"] = CACHE_CONTROL
+        if code == 200 and method in ("put", "patch") and "attendance" in path:
+            headers["ETag"] = ETAG
+        if code == 201:
+            headers["Location"] = LOCATION
+            headers["Idempotent-Replayed"] = REPLAYED
+            if "attendance" in path:
+                headers["ETag"] = ETAG
+
+
+def _csv_twin(op: dict[str, Any]) -> dict[str, Any]:
+    """The same read as a CSV table: same parameters and errors, a text/csv 200."""
+    twin = copy.deepcopy(op)
+    twin["operationId"] = f"{op['operationId']}_csv"
+    twin["summary"] = f"{op.get('summary', '')} (CSV)".strip()
+    twin["description"] = (
+        "The same answer as a CSV table (header row: the JSON field names). "
+        "Also reachable as `?format=csv` or with `Accept: text/csv`."
+    )
+    headers = twin["responses"]["200"]["headers"]
+    headers["Content-Disposition"] = DISPOSITION
+    if any(p["name"] == "cursor" for p in twin.get("parameters", [])):
+        headers["Link"] = LINK
+    twin["responses"]["200"]["content"] = {"text/csv": {"schema": {"type": "string"}}}
+    twin["responses"]["200"]["description"] = "A CSV table."
+    return twin
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document (made once)."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    spec = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    paths: dict[str, Any] = spec["paths"]
+    for path, item in paths.items():
+        for method, op in item.items():
+            _decorate(path, method, op)
+    csv_paths = {
+        r.path_format
+        for r in app.routes
+        if isinstance(r, CSVRoute) and "GET" in (r.methods or ()) and r.include_in_schema
+    }
+    for path in sorted(csv_paths):
+        paths[f"{path}{SUFFIX}"] = {"get": _csv_twin(paths[path]["get"])}
+        paths[path]["get"]["description"] = (
+            paths[path]["get"].get("description", "") + f"\n\nAs a CSV table: `GET {path}{SUFFIX}`."
+        )
+    schemas = spec["components"]["schemas"]
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(schemas["Problem"].pop("$defs", {}))
+    app.openapi_schema = spec
+    return spec

@@ -1,0 +1,211 @@
+"""Every error the API sends, rendered once as RFC 9457 `application/problem+json`.
+
+Domain errors (`app.errors`) carry no HTTP: this module alone maps them to statuses.
+"""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app import errors
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("enrollment_stats")
+
+# Most specific first: RateLimited is a Busy.
+STATUSES: tuple[tuple[type[errors.DomainError], int, str], ...] = (
+    (errors.Unauthorized, 401, "unauthorized"),
+    (errors.Forbidden, 403, "forbidden"),
+    (errors.NotFound, 404, "not-found"),
+    (errors.Conflict, 409, "conflict"),
+    (errors.PreconditionFailed, 412, "precondition-failed"),
+    (errors.TooLarge, 413, "too-large"),
+    (errors.Invalid, 422, "invalid"),
+    (errors.RateLimited, 429, "rate-limited"),
+    (errors.Busy, 503, "busy"),
+)
+
+
+def status_of(exc: errors.DomainError) -> tuple[int, str]:
+    """The HTTP status and problem type slug of a domain error."""
+    for cls, status, slug in STATUSES:
+        if isinstance(exc, cls):
+            return status, slug
+    return 400, "bad-request"
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    instance: str,
+    type_: str = "about:blank",
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    """One problem+json response; every error the API sends goes through here."""
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        **(extra or {}),
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(
+        body,
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+
+
+def domain_problem(exc: errors.DomainError, instance: str) -> JSONResponse:
+    """A domain error as its problem response."""
+    status, slug = status_of(exc)
+    headers: dict[str, str] = {}
+    if isinstance(exc, errors.Unauthorized):
+        headers["WWW-Authenticate"] = 'Bearer realm="enrollment-stats"'
+    if isinstance(exc, errors.Busy):
+        headers["Retry-After"] = str(exc.retry_after)
+    extra = getattr(exc, "extra", None)
+    return problem(
+        status,
+        exc.detail,
+        instance=instance,
+        type_=f"/problems/{slug}",
+        errors=exc.errors,
+        headers=headers,
+        extra=extra,
+    )
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    """`("query", "limit")` -> `limit`; `("body", "items", 0)` -> `items.0`."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"query", "path", "body", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Pydantic's error list as `[{field, message}]`, without echoing input back."""
+    return [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
+
+
+def allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:
+    """Every method some route serves at this path (HEAD with GET, OPTIONS always), or []."""
+    methods: set[str] = set()
+    probe = {**scope, "method": "GET"}
+    for route in routes:
+        match, _ = route.matches(probe)
+        served = getattr(route, "methods", None)
+        if match != Match.NONE and served:
+            methods |= set(served)
+    if not methods:
+        return []
+    if "GET" in methods:
+        methods.add("HEAD")
+    methods.add("OPTIONS")
+    order = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    return [m for m in order if m in methods]
+
+
+class RefuseNul:
+    """ASGI middleware: a NUL character in the path or query is a 422, whatever the route
+    (PostgreSQL text cannot hold one, and no slug, year or cursor contains one)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"]
+            or b"%00" in scope["query_string"].lower()
+            or b"\x00" in scope["query_string"]
+        ):
+            response = problem(
+                422,
+                "The URL contains a NUL character.",
+                instance=scope["path"].replace("\x00", ""),
+                type_="/problems/invalid",
+                errors=[{"field": "url", "message": "NUL characters are not allowed"}],
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Make every error, including the framework's own, a problem+json body."""
+
+    async def on_domain(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, errors.DomainError)
+        return domain_problem(exc, request.url.path)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        found = validation_errors(exc)
+        fields = ", ".join(sorted({e["field"] for e in found}))
+        return problem(
+            422,
+            f"Invalid value for: {fields}.",
+            instance=request.url.path,
+            type_="/problems/invalid",
+            errors=found,
+        )
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        path = request.url.path
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        headers = dict(exc.headers or {})
+        if exc.status_code == 400 and detail == "There was an error parsing the body":
+            # FastAPI's answer to a body that is not even text: invalid input like any other.
+            return problem(
+                422,
+                "The body is not valid JSON text.",
+                instance=path,
+                type_="/problems/invalid",
+                errors=[{"field": "body", "message": "not valid JSON text"}],
+            )
+        if exc.status_code == 404 and detail == "Not Found":
+            bare = path.rstrip("/")
+            if (
+                bare
+                and bare != path
+                and allowed_methods(app.router.routes, {**request.scope, "path": bare})
+            ):
+                # A trailing slash: the resource without it, by a relative link (never the
+                # request's Host, which a shared cache would keep for everyone).
+                query = request.url.query
+                location = f"{bare}?{query}" if query else bare
+                return Response(status_code=308, headers={"Location": location})
+            detail = f"No resource at {path}."
+        if exc.status_code == 405:
+            allow = allowed_methods(app.router.routes, request.scope)
+            headers["Allow"] = ", ".join(allow)
+            detail = f"{request.method} is not served at {path}; it takes {', '.join(allow)}."
+        return problem(exc.status_code, detail, instance=path, headers=headers)
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(
+            500, "The server failed to answer; the error was logged.", instance=request.url.path
+        )
+
+    app.add_exception_handler(errors.DomainError, on_domain)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+    app.add_middleware(RefuseNul)
