@@ -10,14 +10,16 @@ from typing import Annotated, Any, TextIO
 import typer
 import uvicorn
 from sqlalchemy import Engine
+from sqlalchemy.exc import ArgumentError
 
 from app.db import migrate
-from app.db.session import make_engine, make_sessionmaker, transaction
+from app.db.session import describe, make_engine, make_sessionmaker, transaction, unreachable
 from app.errors import DomainError
 from app.resources import resource_dir
+from app.server import BoundedHeadProtocol
 from app.services import imports, keys
 from app.services.audit import Actor
-from app.services.seed import SeedReport, seed
+from app.services.seed import SeedReport, is_blank, seed
 from app.settings import get_settings
 
 cli = typer.Typer(help="Training enrollment statistics API.", no_args_is_help=True)
@@ -26,7 +28,18 @@ cli.add_typer(keys_cli, name="keys")
 
 
 def _engine() -> Engine:
-    return make_engine(get_settings().database_url)
+    """The configured database, or a one-line error that names it and the fix."""
+    url = get_settings().database_url
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, ValueError) as exc:  # not a URL SQLAlchemy can read
+        typer.echo(f"error: DATABASE_URL is not a database URL ({exc}).", err=True)
+        raise typer.Exit(2) from None
+    problem = unreachable(engine)
+    if problem is not None:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
+    return engine
 
 
 def _migrated() -> Engine:
@@ -58,20 +71,24 @@ def serve_cmd(
     """Migrate the database, seed it if it is new, and serve the API."""
     settings = get_settings()
     engine = _engine()
-    new = migrate.is_empty(engine)
     migrate.upgrade(engine)
-    if new:
+    with transaction(make_sessionmaker(engine)) as session:
+        blank = is_blank(session)
+    if blank:  # a new database, or one where only keys were made so far
         _say(_seed(engine))
+    host, port = host or settings.host, port or settings.port
+    typer.echo(f"serving {describe(engine)} on http://{host}:{port}")
     engine.dispose()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         workers=workers,
         reload=reload,
         log_level=settings.log_level,
         access_log=False,  # the app writes its own JSON access log (ACCESS_LOG)
+        http=BoundedHeadProtocol,
     )
 
 
@@ -121,7 +138,7 @@ def import_cmd(
     size = file.stat().st_size
     try:
         with (
-            file.open(encoding="utf-8", newline="") as fh,
+            file.open(encoding="utf-8-sig", newline="") as fh,
             typer.progressbar(length=size, label="reading", file=sys.stderr) as bar,
             transaction(make_sessionmaker(engine, write=True)) as session,
         ):

@@ -7,10 +7,17 @@ from typing import Any
 class DomainError(Exception):
     """A failure a client can act on: a sentence for people and, optionally, per-field errors."""
 
-    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        error_count: int | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+        self.error_count = error_count  # when `errors` lists only the first ones
 
 
 class Unauthorized(DomainError):

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from app import __version__
 from app.api.csv_route import CsvSuffix
@@ -18,7 +19,9 @@ from app.api.methods import Methods
 from app.api.observability import Metrics, RequestLog
 from app.api.openapi import openapi_document
 from app.api.problems import install_handlers
+from app.api.route_table import RouteTable
 from app.api.routes import attendance, audit, courses, ops, sources, stats, years
+from app.api.security_headers import SecurityHeaders
 from app.db.session import is_embedded, make_engine, make_sessionmaker
 from app.db.version import VersionReader
 from app.settings import Settings, get_settings
@@ -48,7 +51,8 @@ def _log_to_stdout() -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (the environment's by default)."""
     settings = settings or get_settings()
-    app = FastAPI(
+    # Swagger UI and ReDoc from the fastapi-offline package, not from a CDN.
+    app = FastAPIOffline(
         title="enrollment-stats",
         redirect_slashes=False,  # app.api.problems redirects, by a relative Location
         generate_unique_id_function=lambda route: route.name,
@@ -81,8 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=settings.cache_max_age,
         store=settings.response_cache,
     )
-    app.add_middleware(Methods, routes=app.router.routes)
-    app.add_middleware(CsvSuffix, routes=app.router.routes)
+    app.state.route_table = RouteTable(app.router.routes)
+    app.add_middleware(Methods, table=app.state.route_table)
+    app.add_middleware(CsvSuffix, table=app.state.route_table)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -90,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["If-None-Match", "Accept"],
         expose_headers=["ETag", "Location"],
     )
-    install_handlers(app)
+    install_handlers(app, app.state.route_table)
     app.state.rate_limiter = WriteRateLimiter(settings.write_rate_limit)
     app.add_middleware(
         BodyLimit,
@@ -99,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.metrics = Metrics()
     app.add_middleware(RequestLog, metrics=app.state.metrics, access_log=settings.access_log)
+    app.add_middleware(SecurityHeaders)
     _log_to_stdout()
 
     for module in (courses, years, attendance, stats, sources, audit):

@@ -88,8 +88,14 @@ def test_dashboard_shows_the_release_and_redraws_on_change(
             headers={"Authorization": f"Bearer {keys.write}"},
         )
         assert response.status_code == 201
+        # One poll may read some answers before the write and some after it (the years
+        # old, the series new): wait until every section shows the new figure.
         page.wait_for_function(
-            "document.getElementById('series').innerText.replace(/,/g, '').includes('3116')",
+            """() => {
+                const text = (id) => document.getElementById(id).innerText.replace(/,/g, '');
+                return text('series').includes('3116') && text('years').includes('7330')
+                    && !text('course-bars').includes('Basic SRO 2019 (Jan–Aug)');
+            }""",
             timeout=15_000,
         )
         text = page_text(page)

@@ -16,10 +16,11 @@ from urllib.parse import urlencode
 
 from fastapi import Query, Request, Response
 from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.api.problems import allowed_methods, problem
+from app.api.problems import problem
+from app.api.route_table import RouteTable
+from app.domain.cells import neutralise
 
 Format = Annotated[
     Literal["json", "csv"] | None,
@@ -29,10 +30,6 @@ Format = Annotated[
 ]
 SUFFIX = ".csv"
 CSV_MEDIA = "text/csv; charset=utf-8"
-# A cell starting with one of these is a formula to a spreadsheet; a leading quote is
-# escaped too, so that `neutralise` can be undone exactly (`import` reads what `export`
-# wrote).
-_FORMULA = ("=", "+", "-", "@", "\t", "\r", "'")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -71,18 +68,6 @@ def representation(query: list[tuple[str, str]], accept: str) -> str:
     if "csv" not in accept and "text/*" not in accept:
         return "json"
     return "csv" if _quality(accept, "text/csv") > _quality(accept, "application/json") else "json"
-
-
-def neutralise(value: str) -> str:
-    """A text cell a spreadsheet shows as text: a formula-like cell gets a leading `'`."""
-    return "'" + value if value.startswith(_FORMULA) else value
-
-
-def restore(value: str) -> str:
-    """`neutralise` undone: a cell read back from one of our CSV files."""
-    if len(value) > 1 and value[0] == "'" and value[1] in _FORMULA:
-        return value[1:]
-    return value
 
 
 def _cell(value: Any) -> Any:
@@ -170,9 +155,9 @@ class CsvSuffix:
     """ASGI middleware: `GET {path}.csv` is `GET {path}?format=csv` for every route that
     has a CSV table; other methods on such a path are a 405 that says what it takes."""
 
-    def __init__(self, app: ASGIApp, *, routes: list[BaseRoute], prefix: str = "/api/") -> None:
+    def __init__(self, app: ASGIApp, *, table: RouteTable, prefix: str = "/api/") -> None:
         self.app = app
-        self.routes = routes
+        self.table = table
         self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -181,20 +166,11 @@ class CsvSuffix:
             await self.app(scope, receive, send)
             return
         bare = path[: -len(SUFFIX)]
-        if not any(
-            isinstance(r, CSVRoute)
-            and "GET" in (r.methods or ())
-            and r.matches({**scope, "path": bare})[0]
-            for r in self.routes
-        ):
+        if not self.table.has_csv(bare):
             await self.app(scope, receive, send)  # not a CSV table: the router says 404
             return
         if scope["method"] not in ("GET", "HEAD"):
-            allow = [
-                m
-                for m in allowed_methods(self.routes, {**scope, "path": bare})
-                if m in ("GET", "HEAD", "OPTIONS")
-            ]
+            allow = ("GET", "HEAD", "OPTIONS")  # a CSV table is only read
             if scope["method"] == "OPTIONS":
                 headers = [(b"allow", ", ".join(allow).encode()), (b"cache-control", b"no-store")]
                 await send({"type": "http.response.start", "status": 204, "headers": headers})

@@ -152,16 +152,12 @@ def require(scope: str) -> Callable[..., Principal]:
 WriteKey = Annotated[Principal, Depends(require("write"))]
 AdminKey = Annotated[Principal, Depends(require("admin"))]
 
+DATE_OR_TIME = WithJsonSchema(
+    {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
+)
 AsOf = Annotated[
     str | None,
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "format": "date"},
-                {"type": "string", "format": "date-time"},
-            ]
-        }
-    ),
+    DATE_OR_TIME,
     Query(
         description="Answer as the data stood then: an ISO date (its end, UTC) or timestamp.",
         max_length=40,

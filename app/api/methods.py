@@ -6,18 +6,18 @@ preflight, which the CORS middleware answers first) is a `204` whose `Allow` lis
 exactly the methods the resource takes.
 """
 
-from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.problems import allowed_methods, problem
+from app.api.problems import problem
+from app.api.route_table import RouteTable
 
 
 class Methods:
     """ASGI middleware for HEAD and OPTIONS; every other request passes untouched."""
 
-    def __init__(self, app: ASGIApp, *, routes: list[BaseRoute]) -> None:
+    def __init__(self, app: ASGIApp, *, table: RouteTable) -> None:
         self.app = app
-        self.routes = routes
+        self.table = table
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope.get("method")
@@ -43,7 +43,7 @@ class Methods:
                     scope[name] = inner[name]
 
     async def _options(self, scope: Scope, receive: Receive, send: Send) -> None:
-        allow = allowed_methods(self.routes, scope)
+        allow = self.table.allowed(scope["path"])
         if not allow:
             response = problem(
                 404,

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.api.csv_route import SUFFIX, CSVRoute
+from app.api.csv_route import SUFFIX
 from app.schemas.common import Problem
 
 
@@ -98,12 +98,9 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     for path, item in paths.items():
         for method, op in item.items():
             _decorate(path, method, op)
-    csv_paths = {
-        r.path_format
-        for r in app.routes
-        if isinstance(r, CSVRoute) and "GET" in (r.methods or ()) and r.include_in_schema
-    }
-    for path in sorted(csv_paths):
+    for path in app.state.route_table.csv_paths():
+        if path not in paths:
+            continue
         paths[f"{path}{SUFFIX}"] = {"get": _csv_twin(paths[path]["get"])}
         paths[path]["get"]["description"] = (
             paths[path]["get"].get("description", "") + f"\n\nAs a CSV table: `GET {path}{SUFFIX}`."

@@ -11,10 +11,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import errors
+from app.api.route_table import RouteTable
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("enrollment_stats")
@@ -78,7 +78,7 @@ def domain_problem(exc: errors.DomainError, instance: str) -> JSONResponse:
         headers["WWW-Authenticate"] = 'Bearer realm="enrollment-stats"'
     if isinstance(exc, errors.Busy):
         headers["Retry-After"] = str(exc.retry_after)
-    extra = getattr(exc, "extra", None)
+    extra = {"error_count": exc.error_count} if exc.error_count is not None else None
     return problem(
         status,
         exc.detail,
@@ -98,27 +98,16 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def _error(e: dict[str, Any]) -> dict[str, Any]:
+    if e.get("type") == "json_invalid":  # its loc is ("body", character offset)
+        reason = (e.get("ctx") or {}).get("error", "")
+        return {"field": "body", "message": f"not valid JSON: {reason}".rstrip(": ")}
+    return {"field": _field(e.get("loc", ())), "message": e.get("msg", "")}
+
+
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     """Pydantic's error list as `[{field, message}]`, without echoing input back."""
-    return [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
-
-
-def allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:
-    """Every method some route serves at this path (HEAD with GET, OPTIONS always), or []."""
-    methods: set[str] = set()
-    probe = {**scope, "method": "GET"}
-    for route in routes:
-        match, _ = route.matches(probe)
-        served = getattr(route, "methods", None)
-        if match != Match.NONE and served:
-            methods |= set(served)
-    if not methods:
-        return []
-    if "GET" in methods:
-        methods.add("HEAD")
-    methods.add("OPTIONS")
-    order = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-    return [m for m in order if m in methods]
+    return [_error(e) for e in exc.errors()]
 
 
 class RefuseNul:
@@ -146,7 +135,7 @@ class RefuseNul:
         await self.app(scope, receive, send)
 
 
-def install_handlers(app: FastAPI) -> None:
+def install_handlers(app: FastAPI, table: RouteTable) -> None:
     """Make every error, including the framework's own, a problem+json body."""
 
     async def on_domain(request: Request, exc: Exception) -> Response:
@@ -181,11 +170,7 @@ def install_handlers(app: FastAPI) -> None:
             )
         if exc.status_code == 404 and detail == "Not Found":
             bare = path.rstrip("/")
-            if (
-                bare
-                and bare != path
-                and allowed_methods(app.router.routes, {**request.scope, "path": bare})
-            ):
+            if bare and bare != path and table.allowed(bare):
                 # A trailing slash: the resource without it, by a relative link (never the
                 # request's Host, which a shared cache would keep for everyone).
                 query = request.url.query
@@ -193,7 +178,7 @@ def install_handlers(app: FastAPI) -> None:
                 return Response(status_code=308, headers={"Location": location})
             detail = f"No resource at {path}."
         if exc.status_code == 405:
-            allow = allowed_methods(app.router.routes, request.scope)
+            allow = table.allowed(path)
             headers["Allow"] = ", ".join(allow)
             detail = f"{request.method} is not served at {path}; it takes {', '.join(allow)}."
         return problem(exc.status_code, detail, instance=path, headers=headers)

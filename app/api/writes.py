@@ -34,6 +34,8 @@ def created(
             headers = {"Idempotent-Replayed": "true", "Cache-Control": "no-store"}
             if stored.location:
                 headers["Location"] = stored.location
+            if stored.etag:
+                headers["ETag"] = stored.etag
             return JSONResponse(json.loads(stored.body), stored.status_code, headers=headers)
     body, location, extra = make()
     content = body.model_dump(mode="json", by_alias=True)
@@ -46,6 +48,7 @@ def created(
             status_code=201,
             body=json.dumps(content),
             location=location,
+            etag=extra.get("ETag"),
         )
     headers = {"Location": location, "Cache-Control": "no-store", **extra}
     return JSONResponse(content, 201, headers=headers)

@@ -200,6 +200,7 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int]
     body: Mapped[str] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(500))
+    etag: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("api_key_id", "key"),)

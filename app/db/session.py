@@ -2,9 +2,11 @@
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -22,7 +24,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL: a write answered 201 survives a power cut (NORMAL may lose the last ones in
+    # WAL mode); its cost is measured in docs/performance.md.
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 
@@ -45,6 +49,34 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def describe(engine: Engine) -> str:
+    """The database for people: the SQLite file's full path, or the URL without password."""
+    if is_embedded(engine):
+        database = engine.url.database
+        if database in (None, "", ":memory:"):
+            return "an in-memory SQLite database"
+        return f"SQLite file {Path(database).resolve()}"
+    return engine.url.render_as_string(hide_password=True)
+
+
+def unreachable(engine: Engine) -> str | None:
+    """Why the database cannot be opened, in one line with the fix, or None if it can."""
+    database = engine.url.database
+    if is_embedded(engine) and database not in (None, "", ":memory:"):
+        folder = Path(database).resolve().parent
+        if not folder.is_dir():
+            return (
+                f"the folder {folder} of DATABASE_URL does not exist: create it, or set "
+                "DATABASE_URL to a file in an existing folder."
+            )
+    try:
+        with engine.connect():
+            return None
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return f"cannot open {describe(engine)}: {reason}. Check DATABASE_URL."
 
 
 def is_embedded(engine: Engine) -> bool:

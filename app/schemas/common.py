@@ -53,6 +53,9 @@ class Problem(BaseModel):
     detail: str
     instance: str
     errors: list[FieldError] | None = None
+    error_count: int | None = Field(
+        default=None, description="How many errors there are, when `errors` lists the first."
+    )
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -18,7 +18,7 @@ from app.domain import periods
 from app.domain.rules import Violation, check_figure
 from app.errors import Conflict, DomainError, Invalid, NotFound, PreconditionFailed
 from app.schemas.writes import FigureIn, FigurePatch
-from app.services import audit, totals
+from app.services import audit, idempotency, totals
 from app.services.audit import Actor
 from app.services.catalog import get_course
 from app.services.history import figure_view
@@ -307,6 +307,7 @@ def delete(session: Session, *, figure_id: int, actor: Actor, if_match: str | No
     session.add(_revision(figure, "delete", actor))
     key = (figure.course_id, figure.year)
     session.delete(figure)
+    idempotency.forget(session, location=f"/api/v1/attendance/{figure_id}")
     totals.refresh(session, [key])
     audit.record(
         session,

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Course, Figure, FigureRevision, Source
 from app.errors import Conflict, Invalid, NotFound
 from app.schemas.writes import CourseIn, CourseUpdate, SourceIn
-from app.services import audit
+from app.services import audit, idempotency
 from app.services.audit import Actor
 from app.services.pagination import PageResult, paginate
 
@@ -111,6 +111,7 @@ def delete_course(session: Session, *, slug: str, actor: Actor) -> None:
     before = _course_values(course)
     session.delete(course)
     session.flush()
+    idempotency.forget(session, location=f"/api/v1/courses/{slug}")
     audit.record(
         session,
         actor,

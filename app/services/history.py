@@ -16,10 +16,14 @@ _AS_OF = re.compile(
 
 
 def parse_as_of(text: str | None) -> datetime | None:
-    """An RFC 3339 date (the end of that day, UTC) or date-time (UTC unless it gives an
-    offset). Moments before year 1 or after 9999 in UTC are the first or last moment."""
-    if text is None:
-        return None
+    """`as_of`: a date (the end of that day, UTC) or a timestamp; see `parse_moment`."""
+    return None if text is None else parse_moment(text, field="as_of", day_end=True)
+
+
+def parse_moment(text: str, *, field: str, day_end: bool) -> datetime:
+    """An RFC 3339 date (its first or, with `day_end`, last instant, UTC) or date-time
+    (UTC unless it gives an offset). Moments before year 1 or after 9999 in UTC are the
+    first or last moment there is."""
     found = _AS_OF.fullmatch(text)
     try:
         if found is None:
@@ -27,7 +31,7 @@ def parse_as_of(text: str | None) -> datetime | None:
         year, month, day, hour, minute, second, fraction, offset = found.groups()
         day_of = date(int(year), int(month), int(day))
         if hour is None:
-            return datetime.combine(day_of, time.max, tzinfo=UTC)
+            return datetime.combine(day_of, time.max if day_end else time.min, tzinfo=UTC)
         # A leap second (:60) is the last instant of its minute.
         moment = datetime.combine(
             day_of,
@@ -42,9 +46,9 @@ def parse_as_of(text: str | None) -> datetime | None:
             moment = moment.replace(microsecond=999_999)
     except ValueError as exc:
         raise Invalid(
-            f"as_of must be an ISO 8601 date or timestamp, such as 2019-09-16 or "
+            f"{field} must be an ISO 8601 date or timestamp, such as 2019-09-16 or "
             f"2019-09-16T12:00:00Z; got '{text[:40]}'.",
-            errors=[{"field": "as_of", "message": "not an ISO 8601 date or timestamp"}],
+            errors=[{"field": field, "message": "not an ISO 8601 date or timestamp"}],
         ) from exc
     shift = timedelta()
     if offset and offset not in ("Z", "z"):
@@ -52,8 +56,8 @@ def parse_as_of(text: str | None) -> datetime | None:
         hours, minutes = int(offset[1:3]), int(offset[4:6])
         if hours > 23 or minutes > 59:
             raise Invalid(
-                f"as_of has an offset out of range: '{offset}'.",
-                errors=[{"field": "as_of", "message": "offset out of range"}],
+                f"{field} has an offset out of range: '{offset}'.",
+                errors=[{"field": field, "message": "offset out of range"}],
             )
         shift = sign * timedelta(hours=hours, minutes=minutes)
     try:

@@ -46,6 +46,7 @@ def remember(
     status_code: int,
     body: str,
     location: str | None,
+    etag: str | None = None,
 ) -> None:
     """Keep the response so a repeat within 24 hours gets it again."""
     session.add(
@@ -56,5 +57,12 @@ def remember(
             status_code=status_code,
             body=body,
             location=location,
+            etag=etag,
         )
     )
+
+
+def forget(session: Session, *, location: str) -> None:
+    """A deleted resource is not replayed as created: a repeat of the POST that made it
+    makes it again (its Location would otherwise name nothing)."""
+    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.location == location))

@@ -9,6 +9,7 @@ figures are written in batches and their first revisions with one INSERT … SEL
 
 import csv
 import gc
+import io
 import json
 import re
 import sys
@@ -28,6 +29,7 @@ from app.db.base import utcnow
 from app.db.models import MAX_COMPLETIONS, Course, Figure, FigureRevision, Source
 from app.db.session import bulk_insert, lock_course, stored_value
 from app.domain import periods
+from app.domain.cells import neutralise, restore
 from app.domain.rules import check_figure
 from app.errors import Invalid
 from app.schemas.writes import SLUG_PATTERN, FigureIn
@@ -38,6 +40,7 @@ Mode = Literal["create", "upsert"]
 COLUMNS = ("course", "period", "completions", "status", "note", "source_id")
 VALUE_FIELDS = ("completions", "status", "note", "source_id")
 BATCH = 10_000
+MAX_ERRORS = 1_000  # an error report is bounded, however bad the file
 NEW_FIGURE_COLUMNS = (
     "course_id",
     "year",
@@ -92,7 +95,7 @@ def parse_csv(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
             )
         for record in reader:
             if record:
-                yield {k: v for k, v in zip(header, record, strict=False) if v}
+                yield {k: restore(v) for k, v in zip(header, record, strict=False) if v}
     except csv.Error as exc:
         raise Invalid(
             f"The CSV cannot be read near line {reader.line_num}: {exc}.",
@@ -105,9 +108,47 @@ def parse_json(text: str) -> list[Any]:
     try:
         rows = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise Invalid(f"The body is not valid JSON: {exc.msg} at line {exc.lineno}.") from exc
+        raise Invalid(
+            f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+            errors=[{"row": 0, "field": "body", "message": f"not valid JSON: {exc.msg}"}],
+        ) from exc
+    except RecursionError as exc:
+        raise Invalid(
+            "The body nests JSON arrays or objects too deeply.",
+            errors=[{"row": 0, "field": "body", "message": "nested too deeply"}],
+        ) from exc
     if not isinstance(rows, list):
         raise Invalid("Send a JSON array of figures (or text/csv).")
+    return rows
+
+
+def _count_csv_rows(text: str) -> int:
+    """Data rows of a CSV text (blank lines and the header not counted); cheap next to
+    checking them, so that the row limit is known before any row is checked."""
+    try:
+        return max(sum(1 for record in csv.reader(io.StringIO(text, newline="")) if record) - 1, 0)
+    except csv.Error:
+        return 0  # parse_csv names the line
+
+
+def read_rows(text: str, kind: str, *, max_rows: int | None) -> Iterable[Any]:
+    """The rows of an import body (`application/json` or `text/csv`, a UTF-8 BOM allowed),
+    refused whole when empty or when it holds more than `max_rows` rows."""
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise Invalid(
+            "The import is empty: send a JSON array of figures, or a CSV file with a header "
+            "row and one row per figure.",
+            errors=[{"row": 0, "field": "body", "message": "empty"}],
+        )
+    if kind == "text/csv":
+        count = _count_csv_rows(text) if max_rows is not None else 0
+        rows: Iterable[Any] = parse_csv(io.StringIO(text, newline=""))
+    else:
+        rows = parse_json(text)
+        count = len(rows)
+    if max_rows is not None and count > max_rows:
+        raise Invalid(f"An import holds at most {max_rows} rows; this one has {count}.")
     return rows
 
 
@@ -347,15 +388,32 @@ def _run(
         errors += plan.errors
         report.unchanged += plan.unchanged
         plans[key] = plan
-    if errors:
-        errors.sort(key=lambda e: e["row"])
+    if report.rows == 0:
         raise Invalid(
-            f"{len({e['row'] for e in errors})} of {report.rows} rows are invalid; "
-            "nothing was stored.",
-            errors=errors,
+            "The import holds no rows; nothing was stored.",
+            errors=[{"row": 0, "field": "body", "message": "no rows"}],
         )
+    if errors:
+        raise _refusal(errors, report.rows)
     _store(session, plans, actor, report)
     return report
+
+
+def _refusal(errors: list[dict[str, Any]], rows: int) -> Invalid:
+    """The 422 for an import with bad rows: the first `MAX_ERRORS` errors and the count."""
+    errors.sort(key=lambda e: e["row"])
+    bad = len({e["row"] for e in errors})
+    shown = errors[:MAX_ERRORS]
+    more = (
+        f" The first {MAX_ERRORS:,} of {len(errors):,} errors are listed."
+        if len(errors) > MAX_ERRORS
+        else ""
+    )
+    return Invalid(
+        f"{bad} of {rows} rows are invalid; nothing was stored.{more}",
+        errors=shown,
+        error_count=len(errors),
+    )
 
 
 # --- storing -------------------------------------------------------------------------
@@ -493,6 +551,6 @@ def export_rows(session: Session) -> Iterator[dict[str, Any]]:
             "period": periods.Period(year, start, end).iso,
             "completions": completions,
             "status": status,
-            "note": note or "",
+            "note": neutralise(note or ""),
             "source_id": source_id,
         }

@@ -4,10 +4,10 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from app.db.models import Course, Figure, Source
+from app.db.models import Course, Figure, FigureRevision, Source
 from app.domain.periods import Period
 from app.schemas.writes import CourseIn, FigureIn, SourceIn
 from app.services import attendance, catalog
@@ -23,6 +23,14 @@ class SeedReport:
     courses: int = 0
     sources: int = 0
     figures: int = 0
+
+
+def is_blank(session: Session) -> bool:
+    """Nothing but keys was ever stored: no course, no source, no figure history."""
+    return not any(
+        session.scalar(select(exists().select_from(model)))
+        for model in (Course, Source, FigureRevision)
+    )
 
 
 def _rows(path: Path) -> list[dict[str, str | None]]:

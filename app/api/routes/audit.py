@@ -1,15 +1,15 @@
 """The audit log, for admins."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from app.api.csv_route import CSVRoute, format_param
-from app.api.deps import AdminKey, Cursor, Limit, SessionDep
+from app.api.deps import DATE_OR_TIME, AdminKey, Cursor, Limit, SessionDep
 from app.schemas.common import Page, problem_responses
 from app.schemas.resources import AuditEntryOut
 from app.services import audit
+from app.services.history import parse_moment
 
 router = APIRouter(
     prefix="/audit",
@@ -31,8 +31,12 @@ def list_audit(
     resource: Annotated[
         str | None, Query(max_length=200, description="E.g. `/api/v1/attendance/2`.")
     ] = None,
-    since: Annotated[datetime | None, Query(description="At or after (ISO 8601).")] = None,
-    until: Annotated[datetime | None, Query(description="At or before (ISO 8601).")] = None,
+    since: Annotated[
+        str | None, DATE_OR_TIME, Query(max_length=40, description="At or after (ISO 8601).")
+    ] = None,
+    until: Annotated[
+        str | None, DATE_OR_TIME, Query(max_length=40, description="At or before (ISO 8601).")
+    ] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Page[AuditEntryOut]:
@@ -43,8 +47,8 @@ def list_audit(
         actor=actor,
         action=action,
         resource=resource,
-        since=since,
-        until=until,
+        since=None if since is None else parse_moment(since, field="since", day_end=False),
+        until=None if until is None else parse_moment(until, field="until", day_end=True),
         limit=limit,
         cursor=cursor,
     )
