@@ -51,4 +51,3 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """The current time, aware, in UTC, to the microsecond."""
     return datetime.now(UTC)
-
