@@ -29,9 +29,9 @@ cli.add_typer(keys_cli, name="keys")
 
 def _engine() -> Engine:
     """The configured database, or a one-line error that names it and the fix."""
-    url = get_settings().database_url
+    settings = get_settings()
     try:
-        engine = make_engine(url)
+        engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     except (ArgumentError, ValueError) as exc:  # not a URL SQLAlchemy can read
         typer.echo(f"error: DATABASE_URL is not a database URL ({exc}).", err=True)
         raise typer.Exit(2) from None

@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.opentelemetry
         else {"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)

@@ -1,6 +1,7 @@
 """Settings from the environment (and a `.env` file), in one object."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,11 @@ class Settings(BaseSettings):
         default=6000,
         ge=0,
         description="Writes per key per minute in each worker process; 0 turns it off.",
+    )
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        default="FULL",
+        description="SQLite's `synchronous`: FULL keeps every acknowledged write through a "
+        "power cut; NORMAL is faster and may lose the last writes then.",
     )
     access_log: bool = Field(
         default=True, description="Log every request as one JSON line on standard output."

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.api.csv_route import SUFFIX
+from app.api.csv_route import SUFFIX, table, to_csv
 from app.schemas.common import Problem
 
 
@@ -65,7 +65,32 @@ def _decorate(path: str, method: str, op: dict[str, Any]) -> None:
                 headers["ETag"] = ETAG
 
 
-def _csv_twin(op: dict[str, Any]) -> dict[str, Any]:
+def _example(schema: dict[str, Any], schemas: dict[str, Any], depth: int = 0) -> Any:
+    """An example of `schema`, from the examples of it or of its parts (None if none)."""
+    if "example" in schema or depth > 4:
+        return schema.get("example")
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        return _example(schemas.get(ref.rsplit("/", 1)[1], {}), schemas, depth + 1)
+    if schema.get("type") == "array":
+        item = _example(schema.get("items", {}), schemas, depth + 1)
+        return None if item is None else [item]
+    properties = schema.get("properties") or {}
+    found = {k: _example(v, schemas, depth + 1) for k, v in properties.items()}
+    if not any(v is not None for v in found.values()):
+        return None
+    return found
+
+
+def _csv_example(json_content: dict[str, Any], schemas: dict[str, Any]) -> str | None:
+    """The JSON answer's example as the CSV table it would be."""
+    example = json_content.get("example")
+    if example is None:
+        example = _example(json_content.get("schema", {}), schemas)
+    return None if example is None else to_csv(table(example))
+
+
+def _csv_twin(op: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
     """The same read as a CSV table: same parameters and errors, a text/csv 200."""
     twin = copy.deepcopy(op)
     twin["operationId"] = f"{op['operationId']}_csv"
@@ -78,7 +103,11 @@ def _csv_twin(op: dict[str, Any]) -> dict[str, Any]:
     headers["Content-Disposition"] = DISPOSITION
     if any(p["name"] == "cursor" for p in twin.get("parameters", [])):
         headers["Link"] = LINK
-    twin["responses"]["200"]["content"] = {"text/csv": {"schema": {"type": "string"}}}
+    media: dict[str, Any] = {"schema": {"type": "string"}}
+    example = _csv_example(op["responses"]["200"]["content"]["application/json"], schemas)
+    if example is not None:
+        media["example"] = example
+    twin["responses"]["200"]["content"] = {"text/csv": media}
     twin["responses"]["200"]["description"] = "A CSV table."
     return twin
 
@@ -95,17 +124,17 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         tags=app.openapi_tags,
     )
     paths: dict[str, Any] = spec["paths"]
+    schemas: dict[str, Any] = spec["components"]["schemas"]
     for path, item in paths.items():
         for method, op in item.items():
             _decorate(path, method, op)
     for path in app.state.route_table.csv_paths():
         if path not in paths:
             continue
-        paths[f"{path}{SUFFIX}"] = {"get": _csv_twin(paths[path]["get"])}
+        paths[f"{path}{SUFFIX}"] = {"get": _csv_twin(paths[path]["get"], schemas)}
         paths[path]["get"]["description"] = (
             paths[path]["get"].get("description", "") + f"\n\nAs a CSV table: `GET {path}{SUFFIX}`."
         )
-    schemas = spec["components"]["schemas"]
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")

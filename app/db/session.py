@@ -1,6 +1,6 @@
 """Engines and sessions; the only module that knows about database dialects."""
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,20 +13,28 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE = "enrollment_stats_write"
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    """WAL for concurrent readers, a busy timeout instead of 'database is locked', FKs on.
+def _sqlite_connect(synchronous: str) -> Callable[[Any, Any], None]:
+    """WAL for concurrent readers, a busy timeout instead of 'database is locked', FKs on,
+    and `synchronous` FULL by default: a write answered 201 survives a power cut (NORMAL
+    may lose the last commits in WAL mode; its gain is measured by `bench.writes`).
 
     The driver's own transaction handling is turned off so that `_sqlite_begin`
     decides how each transaction starts.
     """
+
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        _configure(dbapi_connection, synchronous)
+
+    return connect
+
+
+def _configure(dbapi_connection: Any, synchronous: str) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
-    # FULL: a write answered 201 survives a power cut (NORMAL may lose the last ones in
-    # WAL mode); its cost is measured in docs/performance.md.
-    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.close()
 
 
@@ -42,11 +50,11 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     """An engine for `url`, with SQLite connections configured for a web service."""
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if is_embedded(engine):
-        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "connect", _sqlite_connect(sqlite_synchronous))
         event.listen(engine, "begin", _sqlite_begin)
     return engine
 
