@@ -3,6 +3,7 @@
 change, no console errors, and a screenshot kept as a test artifact."""
 
 import os
+import re
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,7 @@ if not CHROMIUM.exists() and not os.environ.get("CI"):
     pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
 
 sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
 
 
 def page_text(page: "sync_api.Page") -> str:
@@ -59,8 +61,9 @@ def test_dashboard_shows_the_release_and_redraws_on_change(
 
         assert httpx.get(f"{base}/", follow_redirects=False).headers["location"] == "/dashboard"
         page.goto(f"{base}/dashboard?poll=1")
-        # The first refresh is over when the status line says so.
-        page.wait_for_function("document.getElementById('status').innerText.includes('Up to date')")
+        # The first refresh is over when the status line says so. (Waits go through
+        # locators: the page's CSP forbids the eval behind wait_for_function.)
+        expect(page.locator("#status")).to_contain_text("Up to date")
         text = page_text(page)
         for name in COURSES:
             assert name in text
@@ -90,13 +93,10 @@ def test_dashboard_shows_the_release_and_redraws_on_change(
         assert response.status_code == 201
         # One poll may read some answers before the write and some after it (the years
         # old, the series new): wait until every section shows the new figure.
-        page.wait_for_function(
-            """() => {
-                const text = (id) => document.getElementById(id).innerText.replace(/,/g, '');
-                return text('series').includes('3116') && text('years').includes('7330')
-                    && !text('course-bars').includes('Basic SRO 2019 (Jan–Aug)');
-            }""",
-            timeout=15_000,
+        expect(page.locator("#series")).to_contain_text("3,116", timeout=15_000)
+        expect(page.locator("#years")).to_contain_text("7,330", timeout=15_000)
+        expect(page.locator("#course-bars")).not_to_contain_text(
+            "Basic SRO 2019 (Jan–Aug)", timeout=15_000
         )
         text = page_text(page)
         assert "7330" in text
@@ -107,8 +107,8 @@ def test_dashboard_shows_the_release_and_redraws_on_change(
         # Phone width: nothing spills sideways.
         page.set_viewport_size({"width": 375, "height": 800})
         # Charts are redrawn at the new width, so their text keeps its size.
-        page.wait_for_function(
-            "Number(document.querySelector('#course-bars svg').getAttribute('width')) <= 375"
+        expect(page.locator("#course-bars svg")).to_have_attribute(
+            "width", re.compile(r"^(3[0-6][0-9]|37[0-5])(\.[0-9]+)?$")
         )
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0

@@ -62,7 +62,9 @@ function table(headers, rows, caption) {
 
 function numbers(tableNode) {
   // Every chart comes with its numbers, for screen readers and for copying.
-  return el("details", {}, el("summary", {}, "The numbers"), el("div", { class: "scroll" }, tableNode));
+  // Focusable, so that a keyboard can scroll it sideways on a narrow screen.
+  const region = { class: "scroll", tabindex: "0", role: "region", "aria-label": "The numbers (scrolls sideways)" };
+  return el("details", {}, el("summary", {}, "The numbers"), el("div", region, tableNode));
 }
 
 function hatch() {
