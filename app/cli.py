@@ -2,8 +2,11 @@
 
 import csv
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
@@ -77,19 +80,25 @@ def serve_cmd(
     if blank:  # a new database, or one where only keys were made so far
         _say(_seed(engine))
     host, port = host or settings.host, port or settings.port
-    typer.echo(f"serving {describe(engine)} on http://{host}:{port}")
+    typer.echo(f"serving {describe(engine)} on http://{host}:{port} with {workers} worker(s)")
     engine.dispose()
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        log_level=settings.log_level,
-        access_log=False,  # the app writes its own JSON access log (ACCESS_LOG)
-        http=BoundedHeadProtocol,
-    )
+    with ExitStack() as stack:
+        if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # prometheus_client's multiprocess mode: set before any worker starts, so a
+            # scrape through the shared port adds up every worker (docs/deployment.md).
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="es-metrics-"))
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            log_level=settings.log_level,
+            access_log=False,  # the app writes its own JSON access log (ACCESS_LOG)
+            http=BoundedHeadProtocol,
+        )
 
 
 @cli.command("migrate")

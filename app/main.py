@@ -2,6 +2,8 @@
 
 import logging
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,8 +15,8 @@ from fastapi_offline import FastAPIOffline
 from app import __version__
 from app.api.csv_route import CsvSuffix
 from app.api.deps import Reader
-from app.api.http_cache import HttpCacheMiddleware
-from app.api.limits import BodyLimit, WriteRateLimiter
+from app.api.http_cache import HttpCacheMiddleware, ResponseCache
+from app.api.limits import BodyLimit
 from app.api.methods import Methods
 from app.api.observability import Metrics, RequestLog
 from app.api.openapi import openapi_document
@@ -48,12 +50,23 @@ def _log_to_stdout() -> None:
         logger.propagate = False
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Listen for data versions while serving; let go of connections after."""
+    app.state.version_reader.start()
+    try:
+        yield
+    finally:
+        app.state.version_reader.close()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (the environment's by default)."""
     settings = settings or get_settings()
     # Swagger UI and ReDoc from the fastapi-offline package, not from a CDN.
     app = FastAPIOffline(
         title="enrollment-stats",
+        lifespan=lifespan,
         redirect_slashes=False,  # app.api.problems redirects, by a relative Location
         generate_unique_id_function=lambda route: route.name,
         version=__version__,
@@ -71,21 +84,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.opentelemetry
         else {"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
-    engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    engine = make_engine(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        wait=settings.db_wait_seconds,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.write_sessionmaker = make_sessionmaker(engine, write=True)
-    app.state.reader = Reader(app.state.sessionmaker, local=is_embedded(engine))
+    app.state.reader = Reader(
+        app.state.sessionmaker,
+        local=is_embedded(engine),
+        threads=settings.db_pool_size + settings.db_max_overflow,
+        wait=settings.db_wait_seconds,
+    )
 
     app.state.version_reader = VersionReader(engine)
+    app.state.route_table = RouteTable(app.router.routes)
+    app.state.response_cache = (
+        ResponseCache(settings.response_cache_bytes) if settings.response_cache else None
+    )
     app.add_middleware(
         HttpCacheMiddleware,
         reader=app.state.version_reader,
+        table=app.state.route_table,
         max_age=settings.cache_max_age,
-        store=settings.response_cache,
+        cache=app.state.response_cache,
     )
-    app.state.route_table = RouteTable(app.router.routes)
     app.add_middleware(Methods, table=app.state.route_table)
     app.add_middleware(CsvSuffix, table=app.state.route_table)
     app.add_middleware(
@@ -96,7 +124,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Location"],
     )
     install_handlers(app, app.state.route_table)
-    app.state.rate_limiter = WriteRateLimiter(settings.write_rate_limit)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,

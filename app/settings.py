@@ -28,6 +28,12 @@ class Settings(BaseSettings):
         default=True,
         description="Keep whole anonymous GET responses in memory, per data version.",
     )
+    response_cache_bytes: int = Field(
+        default=64 << 20,
+        ge=0,
+        description="Most bytes the response cache holds in each worker (least recently "
+        "used answers go first).",
+    )
     max_body_bytes: int = Field(
         default=1 << 20, ge=1024, description="Largest request body (413 above it)."
     )
@@ -38,7 +44,19 @@ class Settings(BaseSettings):
     write_rate_limit: int = Field(
         default=6000,
         ge=0,
-        description="Writes per key per minute in each worker process; 0 turns it off.",
+        description="Writes per key per minute, over every worker and node; 0 turns it off.",
+    )
+    db_pool_size: int = Field(
+        default=5, ge=1, description="Database connections each worker keeps open."
+    )
+    db_max_overflow: int = Field(
+        default=10, ge=0, description="Connections a worker may open beyond the pool when busy."
+    )
+    db_wait_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest wait for a connection, a reader thread or a lock before the "
+        "answer is 503 with Retry-After.",
     )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
         default="FULL",

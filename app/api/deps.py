@@ -4,17 +4,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
+import anyio
+from anyio import to_thread
 from fastapi import Depends, Header, Query, Request, Security
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import WithJsonSchema
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.base import utcnow
 from app.db.session import transaction
-from app.errors import Forbidden, Unauthorized
-from app.services import keys
-from app.services.audit import Actor
+from app.errors import Busy, Forbidden, Unauthorized
+from app.services import keys, rates
+from app.services.audit import VERSION_KEY, Actor
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -40,11 +41,19 @@ class Reader:
     with the data (every year, every course) or walk history (`as_of`) go to a worker
     thread so they never stall other requests; so does every read on a database
     that answers over the network.
+
+    At most `threads` reads run in threads at once (as many as the connection pool
+    holds); a read that cannot start within `wait` seconds is refused as `Busy` (503
+    with Retry-After) instead of queueing without end.
     """
 
-    def __init__(self, factory: sessionmaker[Session], *, local: bool) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], *, local: bool, threads: int, wait: float
+    ) -> None:
         self.factory = factory
         self.local = local
+        self.limiter = anyio.CapacityLimiter(threads)
+        self.wait = wait
 
     def _run(self, work: Callable[[Session], T]) -> T:
         with transaction(self.factory) as session:
@@ -54,7 +63,19 @@ class Reader:
         """`work(session)`, committed (a read commits nothing) and closed."""
         if bounded and self.local:
             return self._run(work)
-        return await run_in_threadpool(self._run, work)
+        try:
+            with anyio.fail_after(self.wait):
+                await self.limiter.acquire()
+        except TimeoutError:
+            raise Busy(
+                f"Every database reader is busy (more than {self.wait:g} s of queue); "
+                "retry shortly.",
+                retry_after=1,
+            ) from None
+        try:
+            return await to_thread.run_sync(self._run, work)
+        finally:
+            self.limiter.release()
 
 
 async def get_reader(request: Request) -> Reader:
@@ -81,9 +102,13 @@ CourseFilter = Annotated[
 
 
 def get_write_session(request: Request) -> Iterator[Session]:
-    """A unit of work that writes: on SQLite it holds the write lock from its start."""
+    """A unit of work that writes: on SQLite it holds the write lock from its start.
+    Once it commits, this worker knows the data version it made (read-your-writes)."""
     with transaction(request.app.state.write_sessionmaker) as session:
         yield session
+    made = session.info.get(VERSION_KEY)
+    if made is not None:
+        request.app.state.version_reader.saw(made)
 
 
 WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
@@ -142,14 +167,29 @@ def require(scope: str) -> Callable[..., Principal]:
         if keys.needs_touch(key, now):
             with transaction(request.app.state.write_sessionmaker) as session:
                 keys.touch(session, key.id, now)
-        if request.method != "GET":
-            request.app.state.rate_limiter.check(key.id, key.name)
         return Principal(key.id, key.name, key.prefix, scopes)
 
     return dependency
 
 
-WriteKey = Annotated[Principal, Depends(require("write"))]
+def counted_writer(
+    request: Request,
+    session: WriteSessionDep,
+    who: Annotated[Principal, Depends(require("write"))],
+) -> Principal:
+    """A write key whose write is counted against `WRITE_RATE_LIMIT` (429 over it), in
+    the request's write transaction."""
+    rates.count_write(
+        session,
+        key_id=who.key_id,
+        key_name=who.name,
+        per_minute=request.app.state.settings.write_rate_limit,
+        now=utcnow(),
+    )
+    return who
+
+
+WriteKey = Annotated[Principal, Depends(counted_writer)]
 AdminKey = Annotated[Principal, Depends(require("admin"))]
 
 DATE_OR_TIME = WithJsonSchema(

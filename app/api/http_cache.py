@@ -1,24 +1,31 @@
 """ETags, 304s, Cache-Control and a response cache keyed by the data version.
 
 Every write advances one version number in the database, in the same transaction
-(`app.services.audit.record`). Each request reads it (microseconds on SQLite), so
-the ETag of a representation (a hash of the version and the normalised request)
-changes at once in every worker after any write, and a response cached under an
-older version is never served. Routes that know a finer version (a figure's
+(`app.services.audit.record`); each worker knows it without a query per request
+(`app.db.version`). The ETag of a representation (a hash of the version and the
+request) changes at once in every worker after any write, and a response cached
+under an older version is never served: entries of older versions are dropped as
+soon as a newer version is seen. Routes that know a finer version (a figure's
 revision) set their own ETag, which is kept.
+
+The cache holds at most `max_bytes` of bodies and headers (LRU). Its key is the path,
+the query parameters the route declares (in the order given: the route reads the
+last of a repeated one) and the representation; other parameters (`?junk=1`) do
+not make new entries.
 """
 
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
 from app.api.csv_route import representation
+from app.api.route_table import RouteTable
 from app.db.version import VersionReader
 
 UNCACHED_PATHS = ("/health", "/ready", "/metrics")
@@ -43,28 +50,72 @@ class Entry:
     route: Any  # the route that answered, so logs and metrics name it on a hit
     path_params: dict[str, Any]
 
+    @property
+    def size(self) -> int:
+        """Bytes it holds, counted against the cache's budget."""
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 200
+
+
+class ResponseCache:
+    """Whole 200 responses of the current data version, least recently used first out,
+    holding at most `max_bytes`."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.entries: OrderedDict[tuple[str, str, str], Entry] = OrderedDict()
+        self.bytes = 0  # bodies and headers held
+        self.version = 0  # the newest data version seen
+
+    def get(self, key: tuple[str, str, str], version: int) -> Entry | None:
+        """The entry for `key` made at `version`, if any."""
+        if version > self.version:
+            self._forget_older(version)
+        entry = self.entries.get(key)
+        if entry is None or entry.version != version:
+            return None
+        self.entries.move_to_end(key)
+        return entry
+
+    def keep(self, key: tuple[str, str, str], entry: Entry) -> None:
+        """Store `entry`, then drop the least recently used ones over the byte budget."""
+        if entry.version < self.version or entry.size > self.max_bytes:
+            return
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.bytes -= old.size
+        self.entries[key] = entry
+        self.bytes += entry.size
+        while self.bytes > self.max_bytes:
+            _, dropped = self.entries.popitem(last=False)
+            self.bytes -= dropped.size
+
+    def _forget_older(self, version: int) -> None:
+        """A newer version was written: no entry of an older one can be served again."""
+        self.version = version
+        self.entries.clear()
+        self.bytes = 0
+
 
 class HttpCacheMiddleware:
     """ASGI middleware for anonymous GETs: ETag, `If-None-Match` -> 304, Cache-Control,
-    and (when `store` is on) a bounded LRU of whole responses."""
+    and (given a `cache`) whole responses from memory."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
         reader: VersionReader,
+        table: RouteTable,
         max_age: int,
-        store: bool = True,
-        max_entries: int = 2048,
+        cache: ResponseCache | None,
         max_body: int = 1 << 20,
     ) -> None:
         self.app = app
         self.reader = reader
+        self.table = table
         self.public = f"public, max-age={max_age}".encode()
-        self.store = store
-        self.max_entries = max_entries
+        self.cache = cache
         self.max_body = max_body
-        self.entries: OrderedDict[tuple[str, str, str], Entry] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -84,15 +135,18 @@ class HttpCacheMiddleware:
             elif name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
 
+        declared = self.table.read_parameters(scope["path"])
+        if declared is None:  # no GET here: the router answers (404 or 405)
+            await self.app(scope, receive, send)
+            return
         raw_query = scope["query_string"].decode("latin-1")
-        # In the order given: the route reads the last of a repeated parameter.
         query = parse_qsl(raw_query, keep_blank_values=True) if raw_query else []
-        key = (scope["path"], raw_query, representation(query, accept))
+        # In the order given: the route reads the last of a repeated parameter.
+        kept = urlencode([(k, v) for k, v in query if k in declared])
+        key = (scope["path"], kept, representation(query, accept))
         version = await self.reader.read()
-
-        entry = self.entries.get(key) if self.store else None
-        if entry is not None and entry.version == version:
-            self.entries.move_to_end(key)
+        entry = self.cache.get(key, version) if self.cache is not None else None
+        if entry is not None:
             scope["route"], scope["path_params"] = entry.route, entry.path_params
             if if_none_match and etag_matches(if_none_match, entry.etag):
                 await self._not_modified(send, entry.etag)
@@ -132,7 +186,7 @@ class HttpCacheMiddleware:
                 return
             if state["skip"]:
                 return
-            if start and self.store:
+            if start and self.cache is not None:
                 parts.append(message.get("body", b""))
                 size += len(parts[-1])
                 if size > self.max_body:
@@ -140,18 +194,23 @@ class HttpCacheMiddleware:
             await send(message)
 
         await self.app(scope, receive, capture)
-        if start and self.store and state["status"] == 200 and await self.reader.read() == version:
-            self.entries[key] = Entry(
-                version,
-                str(state["etag"]),
-                start[0],
-                b"".join(parts),
-                scope.get("route"),
-                scope.get("path_params", {}),
+        if (
+            start
+            and self.cache is not None
+            and state["status"] == 200
+            and await self.reader.read() == version
+        ):
+            self.cache.keep(
+                key,
+                Entry(
+                    version,
+                    str(state["etag"]),
+                    start[0],
+                    b"".join(parts),
+                    scope.get("route"),
+                    scope.get("path_params", {}),
+                ),
             )
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.max_entries:
-                self.entries.popitem(last=False)
 
     async def _not_modified(self, send: Send, etag: str) -> None:
         headers = [(b"etag", etag.encode()), (b"cache-control", self.public), (b"vary", b"Accept")]

@@ -1,14 +1,9 @@
-"""Request body size limits and per-key write rate limits."""
-
-import math
-import time
-from collections import defaultdict, deque
+"""Request body size limits."""
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import problem
-from app.errors import RateLimited
 
 IMPORT_PATH = "/api/v1/attendance/import"
 
@@ -69,28 +64,3 @@ class BodyLimit:
             type_="/problems/too-large",
         )
         await response(scope, receive, send)
-
-
-class WriteRateLimiter:
-    """At most `per_minute` writes per key in any 60 seconds, in this worker process."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self.recent: dict[int, deque[float]] = defaultdict(deque)
-
-    def check(self, key_id: int, key_name: str) -> None:
-        """Count a write, or raise 429 with the seconds until the next one may go."""
-        if self.per_minute <= 0:
-            return
-        now = time.monotonic()
-        window = self.recent[key_id]
-        while window and window[0] <= now - 60:
-            window.popleft()
-        if len(window) >= self.per_minute:
-            wait = max(1, math.ceil(window[0] + 60 - now))
-            raise RateLimited(
-                f"The key '{key_name}' made {self.per_minute} writes in the last minute; "
-                f"retry in {wait} s.",
-                retry_after=wait,
-            )
-        window.append(now)

@@ -9,65 +9,84 @@ import logging
 import os
 import re
 import time
-from bisect import bisect_left
-from collections import defaultdict
-from itertools import accumulate
+from collections.abc import Iterable
 from typing import Any
 
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("enrollment_stats.access")
+# `*_created` series: noise for counters that start with the process.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
 class Metrics:
-    """Request counts and latency by route and status, in this worker process."""
+    """Request counts and latency by route and status, with prometheus_client.
+
+    With several workers, `serve` sets `PROMETHEUS_MULTIPROC_DIR` before any worker
+    starts: each worker then writes its numbers to files there and a scrape, whichever
+    worker answers it, adds them up (prometheus_client's multiprocess mode), so
+    counters never go down. One process keeps them in memory.
+    """
 
     def __init__(self) -> None:
-        self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
-        self.buckets: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * len(BUCKETS))
-        self.sums: dict[tuple[str, str], float] = defaultdict(float)
-        self.counts: dict[tuple[str, str], int] = defaultdict(int)
+        self.registry = CollectorRegistry()  # the app's own: tests build many apps
+        self.requests = Counter(
+            "http_requests",
+            "HTTP requests answered, by route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer, by route template.",
+            ["method", "route"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one request."""
-        self.requests[method, route, status] += 1
-        key = (method, route)
-        self.sums[key] += seconds
-        self.counts[key] += 1
-        # The smallest bucket holding `seconds` (none past the last); render adds them up.
-        i = bisect_left(BUCKETS, seconds)
-        if i < len(BUCKETS):
-            self.buckets[key][i] += 1
+        self.requests.labels(method, route, str(status)).inc()
+        self.duration.labels(method, route).observe(seconds)
 
-    def render(self, gauges: dict[str, tuple[str, float]]) -> str:
-        """Prometheus text exposition (version 0.0.4)."""
-        out = [
-            "# HELP http_requests_total HTTP requests answered, by route template and status.",
-            "# TYPE http_requests_total counter",
-        ]
-        for (method, route, status), n in sorted(self.requests.items()):
-            out.append(
-                f'http_requests_total{{method="{method}",route="{route}",status="{status}"}} {n}'
-            )
-        out += [
-            "# HELP http_request_duration_seconds Time to answer, by route template.",
-            "# TYPE http_request_duration_seconds histogram",
-        ]
-        for (method, route), counts in sorted(self.buckets.items()):
-            labels = f'method="{method}",route="{route}"'
-            for bound, n in zip(BUCKETS, accumulate(counts), strict=True):
-                out.append(f'http_request_duration_seconds_bucket{{{labels},le="{bound}"}} {n}')
-            total = self.counts[method, route]
-            out.append(f'http_request_duration_seconds_bucket{{{labels},le="+Inf"}} {total}')
-            out.append(
-                f"http_request_duration_seconds_sum{{{labels}}} {self.sums[method, route]:.6f}"
-            )
-            out.append(f"http_request_duration_seconds_count{{{labels}}} {total}")
-        for name, (help_text, value) in gauges.items():
-            out += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value:g}"]
-        return "\n".join(out) + "\n"
+    def render(self, *collectors: Collector) -> bytes:
+        """Prometheus text exposition: every worker's requests, and `collectors`."""
+        registry = CollectorRegistry()
+        if multiprocess_dir():
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        else:
+            registry.register(_Forward(self.registry))
+        for collector in collectors:
+            registry.register(collector)
+        return generate_latest(registry)
+
+
+def multiprocess_dir() -> str | None:
+    """The folder of prometheus_client's multiprocess mode, when it is on."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+class _Forward(Collector):
+    """This process's own metrics, for a scrape registry."""
+
+    def __init__(self, source: CollectorRegistry) -> None:
+        self.source = source
+
+    def collect(self) -> Iterable[Metric]:
+        """The source registry's metrics."""
+        return self.source.collect()
 
 
 def route_template(scope: Scope) -> str:

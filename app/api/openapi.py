@@ -43,6 +43,11 @@ def _decorate(path: str, method: str, op: dict[str, Any]) -> None:
             "description": "Not modified: the `If-None-Match` ETag is current.",
             "headers": {"ETag": ETAG, "Cache-Control": CACHE_CONTROL},
         }
+    if path.startswith("/api/"):
+        responses.setdefault(
+            "503",
+            {"description": "Busy: the work could not start within DB_WAIT_SECONDS; retry."},
+        )
     for status, response in responses.items():
         headers = response.setdefault("headers", {})
         headers["X-Request-ID"] = REQUEST_ID

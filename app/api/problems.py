@@ -10,11 +10,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import errors
 from app.api.route_table import RouteTable
+from app.db.session import is_busy
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("enrollment_stats")
@@ -183,6 +186,17 @@ def install_handlers(app: FastAPI, table: RouteTable) -> None:
             detail = f"{request.method} is not served at {path}; it takes {', '.join(allow)}."
         return problem(exc.status_code, detail, instance=path, headers=headers)
 
+    async def on_database(request: Request, exc: Exception) -> Response:
+        if not is_busy(exc):
+            raise exc  # a fault: on to on_unexpected, a logged 500
+        # A full pool or a lock held too long (a long import): not a fault; try again.
+        log.warning("busy: %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        busy = errors.Busy(
+            "The database is busy (a long import, or every connection in use); retry shortly.",
+            retry_after=2,
+        )
+        return domain_problem(busy, request.url.path)
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(
@@ -192,5 +206,7 @@ def install_handlers(app: FastAPI, table: RouteTable) -> None:
     app.add_exception_handler(errors.DomainError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(OperationalError, on_database)
+    app.add_exception_handler(PoolTimeout, on_database)
     app.add_exception_handler(Exception, on_unexpected)
     app.add_middleware(RefuseNul)

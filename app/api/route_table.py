@@ -1,14 +1,18 @@
-"""Which methods each path takes, from the app's routes: for `OPTIONS`, the `Allow` of a
-405, the trailing-slash redirect and the `.csv` tables."""
+"""Which methods and query parameters each path takes, from the app's routes: for
+`OPTIONS`, the `Allow` of a 405, the trailing-slash redirect, the `.csv` tables and
+the response cache's keys."""
 
 import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from fastapi.dependencies.utils import get_flat_params
+from fastapi.params import Query
 from fastapi.routing import iter_route_contexts
 from starlette.routing import BaseRoute, compile_path
 
 ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+MEMO = 10_000  # paths whose parameters are remembered (then forgotten all at once)
 
 
 @dataclass(frozen=True)
@@ -17,6 +21,7 @@ class _Entry:
     path_format: str
     methods: frozenset[str]
     csv: bool
+    queries: frozenset[str]  # the query parameters the route declares
 
 
 class RouteTable:
@@ -25,6 +30,7 @@ class RouteTable:
 
     def __init__(self, routes: list[BaseRoute]) -> None:
         self._routes = routes
+        self._reads: dict[str, frozenset[str]] = {}
 
     @cached_property
     def _entries(self) -> list[_Entry]:
@@ -37,7 +43,10 @@ class RouteTable:
                 continue
             regex, path_format, _ = compile_path(path)
             csv = isinstance(context.original_route, CSVRoute) and "GET" in methods
-            entries.append(_Entry(regex, path_format, frozenset(methods), csv))
+            dependant = getattr(context, "dependant", None)
+            params = get_flat_params(dependant) if dependant is not None else []
+            queries = frozenset(f.alias for f in params if isinstance(f.field_info, Query))
+            entries.append(_Entry(regex, path_format, frozenset(methods), csv, queries))
         return entries
 
     def allowed(self, path: str) -> list[str]:
@@ -52,6 +61,20 @@ class RouteTable:
             methods.add("HEAD")
         methods.add("OPTIONS")
         return [m for m in ORDER if m in methods]
+
+    def read_parameters(self, path: str) -> frozenset[str] | None:
+        """The query parameters the GET at `path` declares; None if no GET serves it."""
+        found = self._reads.get(path)
+        if found is None:
+            entry = next(
+                (e for e in self._entries if "GET" in e.methods and e.regex.match(path)), None
+            )
+            if entry is None:
+                return None
+            if len(self._reads) >= MEMO:
+                self._reads.clear()
+            found = self._reads[path] = entry.queries
+        return found
 
     def has_csv(self, path: str) -> bool:
         """Whether a GET at `path` can answer as a CSV table."""

@@ -216,3 +216,16 @@ class DataVersion(Base):
     version: Mapped[int]
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class WriteEvent(Base):
+    """One write made with a key, kept a minute: the per-key write rate, counted where
+    every worker and node sees it."""
+
+    __tablename__ = "write_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_write_events_api_key_id_at", "api_key_id", "at"),)

@@ -1,19 +1,20 @@
 """Engines and sessions; the only module that knows about database dialects."""
 
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE = "enrollment_stats_write"
 
 
-def _sqlite_connect(synchronous: str) -> Callable[[Any, Any], None]:
+def _sqlite_connect(synchronous: str, busy_ms: int) -> Callable[[Any, Any], None]:
     """WAL for concurrent readers, a busy timeout instead of 'database is locked', FKs on,
     and `synchronous` FULL by default: a write answered 201 survives a power cut (NORMAL
     may lose the last commits in WAL mode; its gain is measured by `bench.writes`).
@@ -23,16 +24,16 @@ def _sqlite_connect(synchronous: str) -> Callable[[Any, Any], None]:
     """
 
     def connect(dbapi_connection: Any, _record: Any) -> None:
-        _configure(dbapi_connection, synchronous)
+        _configure(dbapi_connection, synchronous, busy_ms)
 
     return connect
 
 
-def _configure(dbapi_connection: Any, synchronous: str) -> None:
+def _configure(dbapi_connection: Any, synchronous: str, busy_ms: int) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.close()
@@ -50,13 +51,46 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
-    """An engine for `url`, with SQLite connections configured for a web service."""
-    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
-    if is_embedded(engine):
-        event.listen(engine, "connect", _sqlite_connect(sqlite_synchronous))
+def make_engine(
+    url: str,
+    *,
+    sqlite_synchronous: str = "FULL",
+    pool_size: int = 5,
+    max_overflow: int = 10,
+    wait: float = 10.0,
+) -> Engine:
+    """An engine for `url`, with SQLite connections configured for a web service.
+
+    Work waits at most `wait` seconds for a pooled connection, and on PostgreSQL for a
+    lock; then it fails with an error that `is_busy` recognises (503, not 500).
+    """
+    pooled = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": wait}
+    if url.startswith("sqlite"):
+        memory = ":memory:" in url or url.rstrip("/").endswith(":")
+        engine = create_engine(url, **({} if memory else pooled))
+        # Writers queue behind the write lock as long as `wait`: an import holding it
+        # longer makes them 503 with Retry-After, never 500.
+        connect = _sqlite_connect(sqlite_synchronous, int(wait * 1000))
+        event.listen(engine, "connect", connect)
         event.listen(engine, "begin", _sqlite_begin)
-    return engine
+        return engine
+    # PostgreSQL: a lock (a course's writers, the data version) is waited for as long.
+    options = {"options": f"-c lock_timeout={int(wait * 1000)}"}
+    connect_args = options if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **pooled)
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether `exc` says the database was too busy (no connection in time, a lock held
+    too long), as opposed to a fault: the client may retry."""
+    if isinstance(exc, SATimeoutError):  # no pooled connection within the wait
+        return True
+    if isinstance(exc, OperationalError):
+        orig = exc.orig
+        if isinstance(orig, sqlite3.OperationalError):
+            return "locked" in str(orig) or "busy" in str(orig)
+        return getattr(orig, "sqlstate", None) in ("55P03", "57014")  # lock, cancelled
+    return False
 
 
 def describe(engine: Engine) -> str:

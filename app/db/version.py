@@ -1,7 +1,26 @@
-"""Reading the data version cheaply on every request, in every worker process."""
+"""The data version, known in every worker process without a query per request.
 
+Every write advances one number in the database (`data_version`), in its own
+transaction; ETags and the response cache key on it.
+
+- SQLite: a private read-only connection reads it in microseconds, on the event loop.
+- PostgreSQL: a thread per worker LISTENs on channel `data_version`, which a trigger on
+  the table NOTIFYs in the writing transaction (so a write by another node, by the CLI
+  or by psql is heard within milliseconds of its commit). The thread also reads the
+  version once a second, which catches a notification lost in any way. While it is
+  not listening, or has not heard from the server for `STALE_AFTER` seconds, every
+  request reads the version from the pool instead: never a stale answer.
+- The worker that makes a write learns its version at commit (`saw`), so its own next
+  read shows the write (read-your-writes), whatever the notification's delay.
+"""
+
+import logging
 import sqlite3
+import threading
+import time
+from typing import Any
 
+import psycopg
 from anyio import to_thread
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -10,13 +29,15 @@ from app.db.models import DataVersion
 from app.db.session import is_embedded
 
 QUERY = "SELECT version FROM data_version WHERE id = 1"
+CHANNEL = "data_version"
+CHECK_EVERY = 1.0  # seconds between the listener's own reads of the version
+STALE_AFTER = 2.5  # seconds without word from the server before requests read for themselves
+log = logging.getLogger("enrollment_stats")
 
 
 class VersionReader:
     """The current data version of the database behind `engine`.
 
-    SQLite: a private read-only connection answers in microseconds, so it is read
-    on the event loop itself. Other databases: one pooled query in a worker thread.
     A database without the table (not yet migrated) reads as version 0.
     """
 
@@ -26,6 +47,14 @@ class VersionReader:
         file_backed = is_embedded(engine) and database not in (None, "", ":memory:")
         self._path = database if file_backed else None
         self._sqlite: sqlite3.Connection | None = None
+        self._known = 0
+        self._heard_at = 0.0  # monotonic time of the listener's last word from the server
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.listening = False
+
+    # --- reading ---------------------------------------------------------------------
 
     def _sqlite_read(self, path: str) -> int:
         try:
@@ -35,25 +64,94 @@ class VersionReader:
                 )
             row = self._sqlite.execute(QUERY).fetchone()
         except sqlite3.Error:
-            self.close()
+            self._drop_sqlite()
             return 0
         return int(row[0]) if row else 0
 
     def _pooled_read(self) -> int:
         try:
             with self.engine.connect() as conn:
-                return int(conn.scalar(select(DataVersion.version)) or 0)
+                version = int(conn.scalar(select(DataVersion.version)) or 0)
         except SQLAlchemyError:
             return 0
+        self.saw(version)
+        return version
+
+    def current(self) -> int | None:
+        """The version as the listener knows it, or None when that may be stale."""
+        if self.listening and time.monotonic() - self._heard_at < STALE_AFTER:
+            return self._known
+        return None
 
     async def read(self) -> int:
         """The version now."""
         if self._path is not None:
             return self._sqlite_read(self._path)
+        known = self.current()
+        if known is not None:
+            return known
         return await to_thread.run_sync(self._pooled_read)
 
+    def saw(self, version: int) -> None:
+        """A version this worker has seen committed (its own write, or a read)."""
+        with self._lock:
+            self._known = max(self._known, version)
+
+    # --- listening (PostgreSQL) ------------------------------------------------------
+
+    def start(self) -> None:
+        """Listen for new versions, if the database can tell (PostgreSQL)."""
+        if self.engine.dialect.name != "postgresql" or self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._listen, name="data-version", daemon=True)
+        self._thread.start()
+
+    def _listen(self) -> None:
+        conninfo = self.engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(
+                    conninfo,
+                    autocommit=True,
+                    application_name="enrollment-stats-listener",
+                    keepalives=1,
+                    keepalives_idle=5,
+                    keepalives_interval=1,
+                    keepalives_count=3,
+                ) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self._heard(conn)
+                    self.listening = True
+                    log.info("data version: listening for changes")
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=CHECK_EVERY):
+                            self.saw(int(note.payload))
+                            self._heard_at = time.monotonic()
+                        self._heard(conn)
+            except (psycopg.Error, ValueError) as exc:
+                if self.listening:
+                    log.warning("data version: stopped listening (%s); reading per request", exc)
+                self.listening = False
+                self._stop.wait(0.5)
+        self.listening = False
+
+    def _heard(self, conn: psycopg.Connection[Any]) -> None:
+        row = conn.execute(QUERY).fetchone()
+        self.saw(int(row[0]) if row else 0)
+        self._heard_at = time.monotonic()
+
     def close(self) -> None:
-        """Drop the private connection (it is reopened on the next read)."""
+        """Stop listening and drop the private connection."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._drop_sqlite()
+
+    def _drop_sqlite(self) -> None:
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from app.db.models import AuditEntry, DataVersion
 from app.services.pagination import PageResult, paginate
 
+VERSION_KEY = "data_version"  # in `session.info`: the version this transaction made
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -40,9 +42,13 @@ def record(
             after=after,
         )
     )
-    session.execute(
-        update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1)
+    version = session.scalar(
+        update(DataVersion)
+        .where(DataVersion.id == 1)
+        .values(version=DataVersion.version + 1)
+        .returning(DataVersion.version)
     )
+    session.info[VERSION_KEY] = version
 
 
 def list_entries(

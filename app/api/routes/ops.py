@@ -1,8 +1,14 @@
 """Operational endpoints: liveness, readiness and metrics."""
 
+from collections.abc import Iterator
+
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy import func, select
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.problems import problem
@@ -63,18 +69,29 @@ def ready(request: Request) -> JSONResponse:
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {"example": "http_requests_total{...} 12\n"}}}},
 )
-def metrics(request: Request) -> PlainTextResponse:
-    """Requests and latency by route and status (this worker process), figures stored and
-    the data version, in the Prometheus text format."""
-    gauges: dict[str, tuple[str, float]] = {}
-    try:
-        with request.app.state.engine.connect() as conn:
-            figures = conn.scalar(select(func.count()).select_from(Figure)) or 0
-            version = conn.scalar(select(DataVersion.version)) or 0
-        gauges["enrollment_figures"] = ("Live figures stored.", figures)
-        gauges["enrollment_data_version"] = ("Writes so far (the ETag version).", version)
-    except SQLAlchemyError:
-        gauges["enrollment_database_up"] = ("Whether the database answered.", 0)
-    return PlainTextResponse(
-        request.app.state.metrics.render(gauges), media_type="text/plain; version=0.0.4"
-    )
+def metrics(request: Request) -> Response:
+    """Requests and latency by route and status (summed over every worker process),
+    figures stored and the data version, in the Prometheus text format."""
+    body = request.app.state.metrics.render(DatabaseGauges(request.app.state.engine))
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+class DatabaseGauges(Collector):
+    """Gauges read from the database at scrape time (the same in every worker)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        """Figures stored and the data version, or that the database did not answer."""
+        try:
+            with self.engine.connect() as conn:
+                figures = conn.scalar(select(func.count()).select_from(Figure)) or 0
+                version = conn.scalar(select(DataVersion.version)) or 0
+        except SQLAlchemyError:
+            yield GaugeMetricFamily("enrollment_database_up", "Whether the database answered.", 0)
+            return
+        yield GaugeMetricFamily("enrollment_figures", "Live figures stored.", figures)
+        yield GaugeMetricFamily(
+            "enrollment_data_version", "Writes so far (the ETag version).", version
+        )

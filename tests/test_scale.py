@@ -1,0 +1,245 @@
+"""Scale-out: several nodes and workers on one database stay coherent, metrics and the
+write rate hold across workers, work that cannot start in time is a 503, and the
+response cache keeps to its byte budget."""
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from app.db.session import make_engine
+from app.main import create_app
+from app.settings import Settings
+from tests.conftest import Keys, on_postgres, run_cli
+from tests.test_cli import serving
+from tests.test_read_api import assert_problem
+
+FIGURE = {"course": "basic-sro", "period": "2019-09/2019-12", "completions": 600, "source_id": 1}
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def changed_within(base: str, etag: str, seconds: float) -> httpx.Response:
+    """Poll /years/2019 until its ETag is no longer `etag`; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = httpx.get(f"{base}/api/v1/years/2019")
+        if answer.headers["etag"] != etag:
+            return answer
+        assert time.monotonic() < deadline, f"{base} still served {etag} after {seconds} s"
+
+
+def log_of(tmp_path: Path, base: str) -> Path:
+    return tmp_path / f"serve-{base.rsplit(':', 1)[1]}.log"
+
+
+def wait_for_line(log: Path, needle: str, count: int = 1, seconds: float = 30) -> None:
+    """Wait until `needle` is in `log` `count` times (the event), at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    while log.read_text().count(needle) < count:
+        assert time.monotonic() < deadline, f"no {needle!r} in {log}:\n{log.read_text()}"
+        time.sleep(0.01)
+
+
+def test_two_nodes_stay_coherent_after_writes_from_either_and_the_cli(
+    database_url: str, keys: Keys, tmp_path: Path
+) -> None:
+    with (
+        serving(tmp_path, database_url=database_url) as a,
+        serving(tmp_path, database_url=database_url) as b,
+    ):
+        before = httpx.get(f"{b}/api/v1/years/2019")
+        assert before.json()["total"] == 6730
+        assert httpx.get(f"{b}/api/v1/years/2019").headers["etag"] == before.headers["etag"]
+
+        made = httpx.post(f"{a}/api/v1/attendance", json=FIGURE, headers=bearer(keys.write))
+        assert made.status_code == 201
+        after = changed_within(b, before.headers["etag"], seconds=1.0)
+        assert after.json()["total"] == 7330
+        for _ in range(20):  # never the old body again
+            assert httpx.get(f"{b}/api/v1/years/2019").json()["total"] == 7330
+
+        figures = tmp_path / "one.csv"
+        figures.write_text(
+            "course,period,completions,source_id\nadvanced-sro,2019-09/2019-12,150,1\n"
+        )
+        run_cli("import", str(figures), cwd=tmp_path, database_url=database_url)
+        for node in (a, b):
+            imported = changed_within(node, after.headers["etag"], seconds=1.0)
+            assert imported.json()["total"] == 7480
+
+
+@pytest.mark.skipif(not on_postgres(), reason="LISTEN/NOTIFY is PostgreSQL's")
+def test_a_node_that_loses_its_listening_connection_serves_nothing_stale(
+    database_url: str, keys: Keys, tmp_path: Path
+) -> None:
+    with (
+        serving(tmp_path, database_url=database_url) as a,
+        serving(tmp_path, database_url=database_url) as b,
+    ):
+        log = log_of(tmp_path, b)
+        wait_for_line(log, "listening for changes")
+        before = httpx.get(f"{b}/api/v1/years/2019")
+        engine = make_engine(database_url)
+        with engine.begin() as conn:
+            killed = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = 'enrollment-stats-listener' "
+                    "AND datname = current_database()"
+                )
+            ).scalar()
+        engine.dispose()
+        assert killed == 2  # one listener per node
+        wait_for_line(log, "stopped listening")
+
+        made = httpx.post(f"{a}/api/v1/attendance", json=FIGURE, headers=bearer(keys.write))
+        assert made.status_code == 201
+        first = httpx.get(f"{b}/api/v1/years/2019")  # the very next answer is new
+        assert first.headers["etag"] != before.headers["etag"]
+        assert first.json()["total"] == 7330
+
+        wait_for_line(log, "listening for changes", count=2)  # it listens again
+        revised = httpx.patch(
+            f"{a}/api/v1/attendance/{made.json()['id']}",
+            json={"completions": 610},
+            headers=bearer(keys.write),
+        )
+        assert revised.status_code == 200
+        assert changed_within(b, first.headers["etag"], 1.0).json()["total"] == 7340
+
+
+def requests_counted(base: str, route: str) -> float:
+    text_ = httpx.get(f"{base}/metrics").text
+    found = re.search(
+        rf'http_requests_total\{{method="GET",route="{re.escape(route)}",status="200"\}} (\S+)',
+        text_,
+    )
+    return float(found.group(1)) if found else 0.0
+
+
+def test_metrics_add_up_over_two_workers(database_url: str, tmp_path: Path) -> None:
+    route = "/api/v1/courses/{slug}"
+    with serving(tmp_path, "--workers", "2", database_url=database_url) as base:
+        pids = set()
+        for _ in range(40):  # a new connection each: both workers answer some
+            answer = httpx.get(f"{base}/api/v1/courses/basic-sro")
+            assert answer.status_code == 200
+        deadline = time.monotonic() + 10
+        while requests_counted(base, route) < 40:  # the last count lands after its answer
+            assert time.monotonic() < deadline
+        scrapes = [requests_counted(base, route) for _ in range(30)]
+        assert scrapes == [40.0] * 30
+        log = log_of(tmp_path, base).read_text()
+        pids = set(re.findall(r"Started server process \[(\d+)\]", log))
+    assert len(pids) == 2
+
+
+def test_the_write_rate_holds_across_two_workers(
+    database_url: str, keys: Keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WRITE_RATE_LIMIT", "5")
+    with serving(tmp_path, "--workers", "2", database_url=database_url) as base:
+        answers = [
+            httpx.post(
+                f"{base}/api/v1/attendance",
+                json={**FIGURE, "period": f"2019-{month:02d}"},
+                headers=bearer(keys.write),
+            )
+            for month in range(9, 13)
+        ] + [
+            httpx.post(
+                f"{base}/api/v1/courses",
+                json={"slug": f"rate-{n}", "name": f"Rate {n}"},
+                headers=bearer(keys.write),
+            )
+            for n in range(4)
+        ]
+    assert [a.status_code for a in answers] == [201] * 5 + [429] * 3
+    assert 1 <= int(answers[-1].headers["retry-after"]) <= 60
+
+
+@pytest.fixture
+def narrow(database_url: str) -> Iterator[TestClient]:
+    """The app with one database reader and a short wait."""
+    settings = Settings(
+        database_url=database_url, db_pool_size=1, db_max_overflow=0, db_wait_seconds=0.3
+    )
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield client
+    app.state.engine.dispose()
+
+
+def test_a_full_read_queue_is_503_while_health_and_cache_hits_answer(narrow: TestClient) -> None:
+    cached = narrow.get("/api/v1/courses/basic-sro")
+    assert cached.status_code == 200
+    limiter = narrow.app.state.reader.limiter  # type: ignore[attr-defined]
+    holder = object()
+    portal = narrow.portal
+    assert portal is not None
+    portal.call(limiter.acquire_on_behalf_of_nowait, holder)  # the one reader is busy
+    try:
+        busy = narrow.get("/api/v1/years")
+        body = assert_problem(busy, 503)
+        assert busy.headers["retry-after"] == "1"
+        assert "busy" in str(body["detail"])
+        assert narrow.get("/health").json() == {"status": "ok"}
+        hit = narrow.get("/api/v1/courses/basic-sro")
+        assert hit.status_code == 200
+        assert hit.headers["etag"] == cached.headers["etag"]
+    finally:
+        portal.call(limiter.release_on_behalf_of, holder)
+    assert narrow.get("/api/v1/years").status_code == 200
+
+
+def test_a_writer_behind_a_held_lock_gets_503_not_500(
+    narrow: TestClient, keys: Keys, database_url: str
+) -> None:
+    engine = make_engine(database_url)
+    with engine.connect() as other:
+        if on_postgres():  # a writer of the course holds its lock (as an import does)
+            other.execute(text("SELECT pg_advisory_lock(1)"))  # basic-sro is course 1
+        else:  # another process holds SQLite's write lock (as an import does)
+            raw = other.connection.dbapi_connection
+            assert raw is not None
+            raw.execute("BEGIN IMMEDIATE")
+        answer = narrow.post("/api/v1/attendance", json=FIGURE, headers=bearer(keys.write))
+        body = assert_problem(answer, 503)
+        assert int(answer.headers["retry-after"]) >= 1
+        assert "busy" in str(body["detail"])
+        if on_postgres():
+            other.execute(text("SELECT pg_advisory_unlock_all()"))
+        else:
+            raw.execute("ROLLBACK")
+    engine.dispose()
+    again = narrow.post("/api/v1/attendance", json=FIGURE, headers=bearer(keys.write))
+    assert again.status_code == 201
+
+
+def test_the_response_cache_keeps_to_its_byte_budget(database_url: str, keys: Keys) -> None:
+    app = create_app(Settings(database_url=database_url, response_cache_bytes=20_000))
+    cache = app.state.response_cache
+    with TestClient(app) as client:
+        for limit in range(1, 13):
+            assert client.get("/api/v1/attendance", params={"limit": limit}).status_code == 200
+            assert cache.bytes <= 20_000
+        assert 0 < len(cache.entries) < 12  # the oldest pages went
+        before = len(cache.entries)
+        first = client.get("/api/v1/years")
+        for n in range(50):  # parameters the route does not declare make no entries
+            junk = client.get("/api/v1/years", params={"junk": n})
+            assert junk.headers["etag"] == first.headers["etag"]
+        assert len(cache.entries) <= before + 1
+        made = client.post("/api/v1/attendance", json=FIGURE, headers=bearer(keys.write))
+        assert made.status_code == 201
+        assert client.get("/api/v1/years").status_code == 200
+        assert len(cache.entries) == 1  # entries of the older version are gone
+    app.state.engine.dispose()
