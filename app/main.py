@@ -26,6 +26,7 @@ from app.api.routes import attendance, audit, courses, ops, sources, stats, year
 from app.api.security_headers import SecurityHeaders
 from app.db.session import is_embedded, make_engine, make_sessionmaker
 from app.db.version import VersionReader
+from app.services import history
 from app.settings import Settings, get_settings
 
 STATIC = Path(__file__).parent / "static"
@@ -113,6 +114,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         table=app.state.route_table,
         max_age=settings.cache_max_age,
         cache=app.state.response_cache,
+        last_write=lambda moment: app.state.reader(
+            lambda s: history.last_write_at(s, moment), bounded=True
+        ),
     )
     app.add_middleware(Methods, table=app.state.route_table)
     app.add_middleware(CsvSuffix, table=app.state.route_table)

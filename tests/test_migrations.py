@@ -9,8 +9,10 @@ from sqlalchemy import Engine, inspect, select
 
 from app.db import migrate
 from app.db.base import Base
-from app.db.models import CourseYearTotal
-from app.db.session import make_engine
+from app.db.models import CourseYearTotal, CourseYearTotalHistory, Figure
+from app.db.session import make_engine, make_sessionmaker, transaction
+from app.services import attendance
+from app.services.audit import Actor
 from tests.conftest import AddFigure, on_postgres, sqlite_url
 
 TABLES = {"courses", "sources", "figures", "course_year_totals"}
@@ -78,3 +80,33 @@ def test_totals_backfill_agrees_with_the_write_path(engine: Engine, add_figure: 
     migrate.downgrade(engine, "2026_11_28_initial")
     migrate.upgrade(engine)
     assert totals() == by_writes
+
+
+def test_total_history_backfill_agrees_with_the_write_path(
+    engine: Engine, add_figure: AddFigure
+) -> None:
+    add_figure("basic-sro", "2019-09/2019-12", 600)
+    add_figure("basic-sro", "2018-01/2018-08", 1500)
+    add_figure("advanced-sro", "2019", 900)
+    with transaction(make_sessionmaker(engine, write=True)) as session:
+        figure = session.scalars(select(Figure).where(Figure.completions == 600)).one()
+        attendance.delete(session, figure_id=figure.id, actor=Actor("test"))
+
+    def history() -> list[tuple[object, ...]]:
+        h = CourseYearTotalHistory
+        with engine.connect() as conn:
+            return [
+                tuple(r)
+                for r in conn.execute(
+                    select(
+                        h.course_id, h.year, h.total, h.months_mask, h.valid_from, h.valid_to
+                    ).order_by(h.course_id, h.year, h.valid_from)
+                )
+            ]
+
+    by_writes = history()
+    basic_2019 = [(*r[2:4], r[5] is None) for r in by_writes if r[:2] == (1, 2019)]
+    assert basic_2019 == [(2516, 0xFF, False), (3116, 0xFFF, False), (2516, 0xFF, True)]
+    migrate.downgrade(engine, "2026_11_29_write_events")
+    migrate.upgrade(engine)
+    assert history() == by_writes

@@ -5,6 +5,7 @@ response cache keeps to its byte budget."""
 import re
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -243,3 +244,29 @@ def test_the_response_cache_keeps_to_its_byte_budget(database_url: str, keys: Ke
         assert client.get("/api/v1/years").status_code == 200
         assert len(cache.entries) == 1  # entries of the older version are gone
     app.state.engine.dispose()
+
+
+def test_as_of_moments_between_two_writes_share_one_answer(client: TestClient, keys: Keys) -> None:
+    made = client.post("/api/v1/attendance", json=FIGURE, headers=bearer(keys.write))
+    assert made.status_code == 201
+    written = made.json()["recorded_at"]  # e.g. 2026-11-29T11:00:00.123456Z
+    moment = datetime.fromisoformat(written)
+    tick = timedelta(microseconds=1)
+
+    def year(as_of: str | datetime) -> httpx.Response:
+        text_ = as_of if isinstance(as_of, str) else as_of.isoformat()
+        return client.get("/api/v1/years/2019", params={"as_of": text_})
+
+    at_write = year(written)
+    later = [year(moment + tick), year(moment + timedelta(hours=1)), year("9999-01-01")]
+    assert at_write.json()["total"] == 7330
+    for answer in later:
+        assert answer.headers["etag"] == at_write.headers["etag"]
+        assert answer.json() == at_write.json()
+    before = year(moment - tick)
+    assert before.json()["total"] == 6730
+    assert before.headers["etag"] != at_write.headers["etag"]
+    changes = client.get(
+        "/api/v1/stats/changes", params={"from": 2018, "to": 2019, "as_of": written}
+    )
+    assert changes.json()["all_courses"]["to_total"] == 7330

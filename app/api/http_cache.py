@@ -14,9 +14,12 @@ last of a repeated one) and the representation; other parameters (`?junk=1`) do
 not make new entries.
 """
 
+import asyncio
 import hashlib
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -27,6 +30,8 @@ from app import __version__
 from app.api.csv_route import representation
 from app.api.route_table import RouteTable
 from app.db.version import VersionReader
+from app.errors import Invalid
+from app.services.history import parse_as_of
 
 UNCACHED_PATHS = ("/health", "/ready", "/metrics")
 
@@ -108,6 +113,7 @@ class HttpCacheMiddleware:
         table: RouteTable,
         max_age: int,
         cache: ResponseCache | None,
+        last_write: Callable[[datetime], Awaitable[datetime]],
         max_body: int = 1 << 20,
     ) -> None:
         self.app = app
@@ -115,6 +121,8 @@ class HttpCacheMiddleware:
         self.table = table
         self.public = f"public, max-age={max_age}".encode()
         self.cache = cache
+        self.last_write = last_write
+        self.computing: dict[tuple[str, str, str], asyncio.Event] = {}
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -142,10 +150,19 @@ class HttpCacheMiddleware:
         raw_query = scope["query_string"].decode("latin-1")
         query = parse_qsl(raw_query, keep_blank_values=True) if raw_query else []
         # In the order given: the route reads the last of a repeated parameter.
+        if "as_of" in declared and any(k == "as_of" for k, _ in query):
+            query = await self._moment_of_last_write(query)
+            scope["query_string"] = urlencode(query).encode("latin-1")
         kept = urlencode([(k, v) for k, v in query if k in declared])
         key = (scope["path"], kept, representation(query, accept))
         version = await self.reader.read()
         entry = self.cache.get(key, version) if self.cache is not None else None
+        computing = self.computing.get(key) if self.cache is not None else None
+        if entry is None and computing is not None:
+            # The same answer is being made for another request: wait for it rather
+            # than make it again (a burst of one cold URL costs one computation).
+            await computing.wait()
+            entry = self.cache.get(key, version) if self.cache is not None else None
         if entry is not None:
             scope["route"], scope["path_params"] = entry.route, entry.path_params
             if if_none_match and etag_matches(if_none_match, entry.etag):
@@ -193,7 +210,25 @@ class HttpCacheMiddleware:
                     start.clear()
             await send(message)
 
-        await self.app(scope, receive, capture)
+        done = self.computing.setdefault(key, asyncio.Event())
+        try:
+            await self.app(scope, receive, capture)
+            await self._keep(key, version, start, parts, state, scope)
+        finally:
+            if self.computing.get(key) is done:
+                del self.computing[key]
+            done.set()
+
+    async def _keep(
+        self,
+        key: tuple[str, str, str],
+        version: int,
+        start: list[list[tuple[bytes, bytes]]],
+        parts: list[bytes],
+        state: dict[str, object],
+        scope: Scope,
+    ) -> None:
+        """Cache a whole 200 made at the version that is still current."""
         if (
             start
             and self.cache is not None
@@ -211,6 +246,20 @@ class HttpCacheMiddleware:
                     scope.get("path_params", {}),
                 ),
             )
+
+    async def _moment_of_last_write(self, query: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """`as_of` as the moment of the last write at or before it: the data were the same
+        all the time between two writes, so every moment in between shares one answer,
+        one cache entry and one ETag. A value that is not a moment is left for the route
+        to refuse."""
+        try:
+            moment = parse_as_of(dict(query)["as_of"])
+        except Invalid:
+            return query
+        assert moment is not None
+        last = await self.last_write(moment)
+        text = last.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        return [(k, text if k == "as_of" else v) for k, v in query]
 
     async def _not_modified(self, send: Send, etag: str) -> None:
         headers = [(b"etag", etag.encode()), (b"cache-control", self.public), (b"vary", b"Accept")]

@@ -121,6 +121,27 @@ class CourseYearTotal(Base):
     __table_args__ = (Index("ix_course_year_totals_year", "year"),)
 
 
+class CourseYearTotalHistory(Base):
+    """Each R5 total a course-year has had, from the write that made it (`valid_from`)
+    until the write that changed it (`valid_to`, null while current): `as_of` totals
+    are one indexed read, not a walk through every revision."""
+
+    __tablename__ = "course_year_total_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    total: Mapped[int]
+    months_mask: Mapped[int]
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_course_year_total_history_course_id", "course_id", "year", "valid_to"),
+        Index("ix_course_year_total_history_year", "year", "valid_from"),
+    )
+
+
 class FigureRevision(Base):
     """One vintage of a figure: its values from `recorded_at` until the next revision.
 

@@ -3,6 +3,7 @@
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.base import utcnow
 
 WRITE = "enrollment_stats_write"
 
@@ -140,6 +143,17 @@ def lock_course(session: Session, course_id: int) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": course_id})
+
+
+WRITE_TIME = "write_time"
+
+
+def write_time(session: Session) -> datetime:
+    """The moment of this transaction's write, the same for all it records (figures,
+    revisions, totals history, audit entry), so an `as_of` moment sees a write whole
+    or not at all."""
+    moment: datetime = session.info.setdefault(WRITE_TIME, utcnow())
+    return moment
 
 
 @contextmanager

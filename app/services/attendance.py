@@ -11,9 +11,8 @@ from sqlalchemy import Row, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db.base import utcnow
 from app.db.models import Course, Figure, FigureRevision, Source
-from app.db.session import lock_course
+from app.db.session import lock_course, write_time
 from app.domain import periods
 from app.domain.rules import Violation, check_figure
 from app.errors import Conflict, DomainError, Invalid, NotFound, PreconditionFailed
@@ -198,7 +197,7 @@ def create(session: Session, *, data: FigureIn, actor: Actor) -> Figure:
         note=data.note,
         source_id=data.source_id,
         revision=1,
-        recorded_at=utcnow(),
+        recorded_at=write_time(session),
     )
     session.add(figure)
     _flush(session, course, period)
@@ -283,7 +282,7 @@ def revise(
     for k, v in values.items():
         setattr(figure, k, v)
     figure.revision += 1
-    figure.recorded_at = utcnow()
+    figure.recorded_at = write_time(session)
     _flush(session, course, period)
     session.add(_revision(figure, "update", actor))
     totals.refresh(session, {old_key, (course.id, period.year)})
@@ -303,7 +302,7 @@ def delete(session: Session, *, figure_id: int, actor: Actor, if_match: str | No
     figure = _locked_figure(session, figure_id, if_match)
     before = snapshot(figure, figure.course.slug)
     figure.revision += 1
-    figure.recorded_at = utcnow()
+    figure.recorded_at = write_time(session)
     session.add(_revision(figure, "delete", actor))
     key = (figure.course_id, figure.year)
     session.delete(figure)

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import AuditEntry, DataVersion
+from app.db.session import write_time
 from app.services.pagination import PageResult, paginate
 
 VERSION_KEY = "data_version"  # in `session.info`: the version this transaction made
@@ -34,6 +35,7 @@ def record(
     transaction commits both with the change they describe."""
     session.add(
         AuditEntry(
+            at=write_time(session),
             actor=actor.name,
             key_prefix=actor.key_prefix,
             action=action,

@@ -3,10 +3,10 @@
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import FromClause, Table, and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import FromClause, Table, func, select
+from sqlalchemy.orm import Session, aliased
 
-from app.db.models import Figure, FigureRevision
+from app.db.models import AuditEntry, Figure, FigureRevision
 from app.errors import Invalid, NotFound
 
 _AS_OF = re.compile(
@@ -67,17 +67,22 @@ def parse_moment(text: str, *, field: str, day_end: bool) -> datetime:
 
 
 def figure_view(as_of: datetime | None) -> FromClause:
-    """The live figures, or those in force at `as_of`, with the `figures` table's columns."""
+    """The live figures, or those in force at `as_of`, with the `figures` table's columns.
+
+    As of a moment, a figure is its latest revision recorded by then, unless that is
+    its deletion. The latest is found per candidate revision through the
+    (figure_id, revision) index, so filters on the view's year or course reach the
+    revisions' own index instead of grouping every revision there is.
+    """
     if as_of is None:
         table = Figure.__table__
         assert isinstance(table, Table)
         return table
-    r = FigureRevision
+    r, later = FigureRevision, aliased(FigureRevision)
     latest = (
-        select(r.figure_id, func.max(r.revision).label("revision"))
-        .where(r.recorded_at <= as_of)
-        .group_by(r.figure_id)
-        .subquery("latest")
+        select(func.max(later.revision))
+        .where(later.figure_id == r.figure_id, later.recorded_at <= as_of)
+        .scalar_subquery()
     )
     return (
         select(
@@ -93,10 +98,16 @@ def figure_view(as_of: datetime | None) -> FromClause:
             r.revision,
             r.recorded_at,
         )
-        .join(latest, and_(r.figure_id == latest.c.figure_id, r.revision == latest.c.revision))
-        .where(r.action != "delete")
+        .where(r.recorded_at <= as_of, r.action != "delete", r.revision == latest)
         .subquery("figures_as_of")
     )
+
+
+def last_write_at(session: Session, moment: datetime) -> datetime:
+    """The moment of the last write at or before `moment` (every write is audited, with
+    the same moment as all it recorded), or the first moment there is."""
+    found = session.scalar(select(func.max(AuditEntry.at)).where(AuditEntry.at <= moment))
+    return found or datetime.min.replace(tzinfo=UTC)
 
 
 def revisions(session: Session, *, figure_id: int) -> list[FigureRevision]:

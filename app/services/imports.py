@@ -25,9 +25,8 @@ from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, case, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from app.db.base import utcnow
 from app.db.models import MAX_COMPLETIONS, Course, Figure, FigureRevision, Source
-from app.db.session import bulk_insert, lock_course, stored_value
+from app.db.session import bulk_insert, lock_course, stored_value, write_time
 from app.domain import periods
 from app.domain.cells import neutralise, restore
 from app.domain.rules import check_figure
@@ -429,7 +428,7 @@ def _store(
     session: Session, plans: dict[totals.Key, _Plan], actor: Actor, report: ImportReport
 ) -> None:
     """Write the checked rows: figures, revisions, totals and one audit entry."""
-    now = utcnow()
+    now = write_time(session)
     table = Figure.__table__
     assert isinstance(table, Table)
     creates = ((cid, r) for (cid, _), p in plans.items() for r in p.creates)

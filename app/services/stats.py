@@ -10,11 +10,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.db.models import Course, CourseYearTotal
+from app.db.models import Course, CourseYearTotal, CourseYearTotalHistory
 from app.domain import periods
 from app.domain import stats as calc
 from app.errors import Invalid, NotFound
@@ -55,8 +56,8 @@ def load(
 ) -> list[CourseTotals]:
     """R5 totals grouped by course (in the order courses were added) and year, one query.
 
-    Current answers read the stored course-year totals; `as_of` answers sum the
-    figures in force then, with the same rule.
+    Current answers read the stored course-year totals; `as_of` answers read the totals
+    in force then from their history.
     """
     course_id = None if course is None else course.id
     if as_of is not None:
@@ -66,13 +67,7 @@ def load(
     filters = {"course_id": course_id, "year_from": year_from, "year_to": year_to}
     params = {k: v for k, v in filters.items() if v is not None}
     query = _totals_query(frozenset(params))
-    grouped: dict[int, CourseTotals] = {}
-    for cid, slug, name, year, total, mask in session.connection().execute(query, params):
-        ct = grouped.get(cid)
-        if ct is None:
-            ct = grouped[cid] = CourseTotals(cid, slug, name)
-        ct.years[year] = periods.YearTotal.over(total, periods.mask_months(mask))
-    return list(grouped.values())
+    return _grouped(session.connection().execute(query, params))
 
 
 @lru_cache(maxsize=8)
@@ -102,34 +97,31 @@ def _load_as_of(
     year_from: int | None,
     year_to: int | None,
 ) -> list[CourseTotals]:
-    v = figure_view(as_of)
+    """The R5 totals in force at `as_of`, from their history (one indexed read)."""
+    h = CourseYearTotalHistory
     query = (
-        select(
-            Course.id,
-            Course.slug,
-            Course.name,
-            v.c.year,
-            v.c.start_month,
-            v.c.end_month,
-            v.c.completions,
-        )
-        .join(v, v.c.course_id == Course.id)
-        .order_by(Course.id, v.c.year)
+        select(Course.id, Course.slug, Course.name, h.year, h.total, h.months_mask)
+        .join(h, h.course_id == Course.id)
+        .where(h.valid_from <= as_of, or_(h.valid_to.is_(None), h.valid_to > as_of))
+        .order_by(Course.id, h.year)
     )
     if course_id is not None:
-        query = query.where(v.c.course_id == course_id)
+        query = query.where(h.course_id == course_id)
     if year_from is not None:
-        query = query.where(v.c.year >= year_from)
+        query = query.where(h.year >= year_from)
     if year_to is not None:
-        query = query.where(v.c.year <= year_to)
+        query = query.where(h.year <= year_to)
+    return _grouped(session.execute(query))
+
+
+def _grouped(rows: Iterable[Any]) -> list[CourseTotals]:
+    """Rows of (course id, slug, name, year, total, months mask) as totals by course."""
     grouped: dict[int, CourseTotals] = {}
-    figures: dict[tuple[int, int], list[periods.Figure]] = defaultdict(list)
-    for cid, slug, name, year, start, end, completions in session.execute(query):
-        if cid not in grouped:
-            grouped[cid] = CourseTotals(cid, slug, name)
-        figures[cid, year].append(periods.Figure(periods.Period(year, start, end), completions))
-    for (cid, year), items in figures.items():
-        grouped[cid].years[year] = periods.year_total(items)
+    for cid, slug, name, year, total, mask in rows:
+        ct = grouped.get(cid)
+        if ct is None:
+            ct = grouped[cid] = CourseTotals(cid, slug, name)
+        ct.years[year] = periods.YearTotal.over(total, periods.mask_months(mask))
     return list(grouped.values())
 
 
@@ -166,9 +158,47 @@ def _years(courses: Iterable[CourseTotals]) -> list[int]:
 
 
 def year_summaries(session: Session, *, as_of: datetime | None = None) -> list[out.YearSummary]:
-    """Every year with figures and its all-course total."""
-    courses = load(session, as_of=as_of)
-    return [_summary(y, _all_courses(courses, y)) for y in _years(courses)]
+    """Every year with figures and its all-course total (R6), aggregated by the database:
+    the sum, the months every course covers (bit by bit) and the fewest months a
+    course covers, so an answer over a million figures reads one row per year."""
+    summaries = []
+    for year, total, fewest, *bits in session.execute(
+        _year_aggregates(as_of is not None), {"as_of": as_of}
+    ):
+        months = frozenset(m for m, bit in enumerate(bits, start=1) if bit)
+        t = periods.YearTotal(int(total), months, int(fewest), int(fewest) == 12)
+        summaries.append(_summary(year, t))
+    return summaries
+
+
+@lru_cache(maxsize=2)
+def _year_aggregates(as_of: bool) -> Select[Any]:
+    """Per year: total, fewest months covered, then for each month whether every course
+    covers it; current or (with `as_of` bound) from the totals' history."""
+    if as_of:
+        h = CourseYearTotalHistory
+        moment = bindparam("as_of", type_=h.valid_from.type)
+        source: Any = (
+            select(h.year, h.total, h.months_mask)
+            .where(h.valid_from <= moment, or_(h.valid_to.is_(None), h.valid_to > moment))
+            .subquery()
+        )
+    else:
+        source = CourseYearTotal.__table__
+    bits = [source.c.months_mask.op(">>")(m).op("&")(1) for m in range(12)]
+    covered = bits[0]
+    for bit in bits[1:]:
+        covered = covered + bit
+    return (
+        select(
+            source.c.year,
+            func.sum(source.c.total),
+            func.min(covered),
+            *(func.min(bit) for bit in bits),
+        )
+        .group_by(source.c.year)
+        .order_by(source.c.year)
+    )
 
 
 def year_detail(session: Session, *, year: int, as_of: datetime | None = None) -> out.YearDetail:

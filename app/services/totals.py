@@ -1,4 +1,4 @@
-"""Course-year totals (R5), kept in step with the figures they sum.
+"""Course-year totals (R5), kept in step with the figures they sum, with their history.
 
 Every change to figures ends with `refresh` (or, for imports that hold the figures
 already, `replace`) for the course-years it touched, in the same transaction, so
@@ -10,10 +10,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, tuple_
+from sqlalchemy import Row, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from app.db.models import CourseYearTotal, Figure
+from app.db.models import CourseYearTotal, CourseYearTotalHistory, Figure
+from app.db.session import write_time
 from app.domain.periods import Figure as PeriodFigure
 from app.domain.periods import Period, months_mask, year_total
 
@@ -55,27 +56,30 @@ def replace(
     them); an import of new course-years skips deleting what cannot exist.
     """
     old = set(figures) if stale is None else set(stale)
+    now = write_time(session)
+    t, h = CourseYearTotal, CourseYearTotalHistory
     for chunk in _chunks(old):
-        session.execute(
-            delete(CourseYearTotal).where(
-                tuple_(CourseYearTotal.course_id, CourseYearTotal.year).in_(chunk)
-            )
-        )
+        in_chunk = tuple_(h.course_id, h.year).in_(chunk)
+        session.execute(delete(t).where(tuple_(t.course_id, t.year).in_(chunk)))
+        # History: a total made earlier in this same write is replaced, not closed.
+        session.execute(delete(h).where(in_chunk, h.valid_from == now))
+        session.execute(update(h).where(in_chunk, h.valid_to.is_(None)).values(valid_to=now))
     for chunk in _chunks(figures):
         fresh = []
         for course_id, year in chunk:
             if figures[course_id, year]:
-                t = year_total(figures[course_id, year])
+                total = year_total(figures[course_id, year])
                 fresh.append(
                     {
                         "course_id": course_id,
                         "year": year,
-                        "total": t.total,
-                        "months_mask": months_mask(t.months),
+                        "total": total.total,
+                        "months_mask": months_mask(total.months),
                     }
                 )
         if fresh:
-            session.execute(insert(CourseYearTotal), fresh)
+            session.execute(insert(t), fresh)
+            session.execute(insert(h), [{**row, "valid_from": now} for row in fresh])
 
 
 def refresh(session: Session, keys: Iterable[Key]) -> None:
