@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,15 +78,20 @@ def make_engine(
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     # PostgreSQL: a lock (a course's writers, the data version) is waited for as long.
+    # No ping before each checkout (a round trip per request): a connection found
+    # dead fails its request as busy (503, retry) and the pool starts afresh.
     options = {"options": f"-c lock_timeout={int(wait * 1000)}"}
     connect_args = options if url.startswith("postgresql") else {}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **pooled)
+    return create_engine(url, connect_args=connect_args, pool_recycle=3600, **pooled)
 
 
 def is_busy(exc: BaseException) -> bool:
-    """Whether `exc` says the database was too busy (no connection in time, a lock held
-    too long), as opposed to a fault: the client may retry."""
+    """Whether `exc` says the database was too busy or briefly away (no connection in
+    time, a lock held too long, a connection the server closed), as opposed to a
+    fault: the client may retry."""
     if isinstance(exc, SATimeoutError):  # no pooled connection within the wait
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:  # the server went away
         return True
     if isinstance(exc, OperationalError):
         orig = exc.orig
