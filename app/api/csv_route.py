@@ -18,7 +18,7 @@ from fastapi import Query, Request, Response
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.api.problems import problem
+from app.api.problems import allow_options, not_allowed
 from app.api.route_table import RouteTable
 from app.domain.cells import neutralise
 
@@ -172,17 +172,9 @@ class CsvSuffix:
         if scope["method"] not in ("GET", "HEAD"):
             allow = ("GET", "HEAD", "OPTIONS")  # a CSV table is only read
             if scope["method"] == "OPTIONS":
-                headers = [(b"allow", ", ".join(allow).encode()), (b"cache-control", b"no-store")]
-                await send({"type": "http.response.start", "status": 204, "headers": headers})
-                await send({"type": "http.response.body", "body": b""})
-                return
-            response = problem(
-                405,
-                f"{scope['method']} is not served at {path}; it takes {', '.join(allow)}.",
-                instance=path,
-                headers={"Allow": ", ".join(allow)},
-            )
-            await response(scope, receive, send)
+                await allow_options(send, allow)
+            else:
+                await not_allowed(scope["method"], path, allow)(scope, receive, send)
             return
         # In place: the request log further out then names the route that answered.
         query = scope["query_string"]

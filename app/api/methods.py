@@ -8,7 +8,7 @@ exactly the methods the resource takes.
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.problems import problem
+from app.api.problems import allow_options, problem
 from app.api.route_table import RouteTable
 
 
@@ -53,6 +53,4 @@ class Methods:
             )
             await response(scope, receive, send)
             return
-        headers = [(b"allow", ", ".join(allow).encode()), (b"cache-control", b"no-store")]
-        await send({"type": "http.response.start", "status": 204, "headers": headers})
-        await send({"type": "http.response.body", "body": b""})
+        await allow_options(send, allow)

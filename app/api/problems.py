@@ -4,6 +4,7 @@ Domain errors (`app.errors`) carry no HTTP: this module alone maps them to statu
 """
 
 import logging
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -71,6 +72,23 @@ def problem(
         media_type=PROBLEM_JSON,
         headers={"Cache-Control": "no-store", **(headers or {})},
     )
+
+
+def not_allowed(method: str, path: str, allow: Sequence[str]) -> JSONResponse:
+    """405: `method` is not served at `path`, with the `Allow` it takes."""
+    return problem(
+        405,
+        f"{method} is not served at {path}; it takes {', '.join(allow)}.",
+        instance=path,
+        headers={"Allow": ", ".join(allow)},
+    )
+
+
+async def allow_options(send: Send, allow: Sequence[str]) -> None:
+    """A plain OPTIONS answered: 204 with the methods the resource takes."""
+    headers = [(b"allow", ", ".join(allow).encode()), (b"cache-control", b"no-store")]
+    await send({"type": "http.response.start", "status": 204, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def domain_problem(exc: errors.DomainError, instance: str) -> JSONResponse:
@@ -181,9 +199,7 @@ def install_handlers(app: FastAPI, table: RouteTable) -> None:
                 return Response(status_code=308, headers={"Location": location})
             detail = f"No resource at {path}."
         if exc.status_code == 405:
-            allow = table.allowed(path)
-            headers["Allow"] = ", ".join(allow)
-            detail = f"{request.method} is not served at {path}; it takes {', '.join(allow)}."
+            return not_allowed(request.method, path, table.allowed(path))
         return problem(exc.status_code, detail, instance=path, headers=headers)
 
     async def on_database(request: Request, exc: Exception) -> Response:
