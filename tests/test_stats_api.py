@@ -199,3 +199,40 @@ def test_totals_groupings(client: TestClient) -> None:
 )
 def test_bad_stats_parameters(client: TestClient, path: str, status: int) -> None:
     assert_problem(client.get(path), status)
+
+
+CONTRIBUTIONS = {
+    "basic-sro": 6.2,
+    "advanced-sro": 1.7,
+    "crime-prevention-through-environmental-design": 1.7,
+    "school-security-officer": 2.1,
+    "sro-management": 0.6,
+    "adolescent-mental-health": 58.1,
+}
+
+
+def test_contributions_to_change_add_up_to_the_headline(client: TestClient) -> None:
+    body = client.get("/api/v1/stats/changes", params={"from": 2018, "to": 2019}).json()
+    found = {row["course"]: row["contribution_pp"] for row in body["items"]}
+    assert found == CONTRIBUTIONS
+    assert body["all_courses"]["change_pct"] == 70.4
+    assert round(sum(found.values()), 1) == 70.4
+
+
+def test_the_new_course_effect(client: TestClient) -> None:
+    body = client.get("/api/v1/stats/changes", params={"from": 2018, "to": 2019}).json()
+    effect = body["excluding_new_courses"]
+    assert effect["excluded"] == ["adolescent-mental-health"]
+    assert (effect["from_total"], effect["to_total"]) == (3079, 3563)
+    assert (effect["change"], effect["change_pct"], effect["comparable"]) == (484, 15.7, False)
+    assert "adolescent-mental-health" in effect["note"]
+
+
+def test_nothing_excluded_equals_all_courses_and_says_so(client: TestClient) -> None:
+    params = {"from": 2018, "to": 2019, "course": "basic-sro"}
+    body = client.get("/api/v1/stats/changes", params=params).json()
+    effect = body["excluding_new_courses"]
+    assert effect["excluded"] == []
+    assert effect["note"].endswith("the same as all_courses.")
+    assert {k: effect[k] for k in body["all_courses"]} == body["all_courses"]
+    assert body["items"][0]["contribution_pp"] == 10.7  # alone, it is the whole change

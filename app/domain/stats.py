@@ -121,6 +121,14 @@ def change_row(
     )
 
 
+def contributions(changes: Sequence[int], from_total: int) -> list[float | None]:
+    """Each part's contribution to the whole's percent change, in percentage points:
+    change / the whole's `from` total x 100, each rounded on its own (one decimal,
+    halves away from zero), so they add up to the whole's `change_pct` within 0.05
+    per part; `None` when the whole started from 0."""
+    return [percent(change, from_total) for change in changes]
+
+
 def sum_known(values: Sequence[int | None]) -> int | None:
     """The sum when every value is known, else `None` (a partial sum would mislead)."""
     if not values or any(v is None for v in values):

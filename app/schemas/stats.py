@@ -174,6 +174,20 @@ class ChangeFields(BaseModel):
 class ChangeRow(ChangeFields, _CourseKey):
     """One course's comparison."""
 
+    contribution_pp: float | None = Field(
+        description="This course's share of the all-course percent change, in percentage "
+        "points: change / all-course from_total x 100 (null when that is 0). The rows add "
+        "up to all_courses.change_pct within 0.05 per row (each is rounded on its own)."
+    )
+
+
+class NewCourseEffect(ChangeFields):
+    """The all-course comparison without the courses first offered in or after `from`
+    (their `from` year may not be a full year of teaching)."""
+
+    excluded: list[str] = Field(description="Slugs of the courses left out.")
+    note: str = Field(description="What was left out, or that nothing was.")
+
 
 class Changes(BaseModel):
     """Year-on-year changes per course and for all courses."""
@@ -202,9 +216,17 @@ class Changes(BaseModel):
                         "to_annualized": 3774.0,
                         "estimate_method": "linear",
                         "record": True,
+                        "contribution_pp": 6.2,
                     }
                 ],
                 "all_courses": {"from_total": 3950, "to_total": 6730, "change": 2780},
+                "excluding_new_courses": {
+                    "from_total": 3079,
+                    "to_total": 3563,
+                    "change": 484,
+                    "change_pct": 15.7,
+                    "excluded": ["adolescent-mental-health"],
+                },
             }
         },
     )
@@ -213,6 +235,7 @@ class Changes(BaseModel):
     to_year: int = Field(alias="to")
     items: list[ChangeRow]
     all_courses: ChangeFields
+    excluding_new_courses: NewCourseEffect
 
 
 class ShareItem(BaseModel):

@@ -265,10 +265,41 @@ def changes(
             same_months=same,
             earlier_totals=[c.total(y).total for y in c.years if y < to_year],
         )
-        rows.append(out.ChangeRow(course=c.slug, name=c.name, **vars(change)))
+        rows.append(out.ChangeRow(course=c.slug, name=c.name, contribution_pp=None, **vars(change)))
+    overall = _overall(courses, rows, from_year, to_year)
+    for row, pp in zip(
+        rows, calc.contributions([r.change for r in rows], overall.from_total), strict=True
+    ):
+        row.contribution_pp = pp
 
+    new = _first_offered_from(session, courses, from_year)
+    established = [(c, r) for c, r in zip(courses, rows, strict=True) if c.id not in new]
+    excluded = [c.slug for c in courses if c.id in new]
+    without_new = _overall(
+        [c for c, _ in established], [r for _, r in established], from_year, to_year
+    )
+    note = (
+        f"Leaves out {', '.join(excluded)}: first offered in or after {from_year}."
+        if excluded
+        else f"No course was first offered in or after {from_year}: the same as all_courses."
+    )
+    return out.Changes(
+        from_year=from_year,
+        to_year=to_year,
+        items=rows,
+        all_courses=out.ChangeFields(**vars(overall)),
+        excluding_new_courses=out.NewCourseEffect(
+            **vars(without_new), excluded=excluded, note=note
+        ),
+    )
+
+
+def _overall(
+    courses: list[CourseTotals], rows: list[out.ChangeRow], from_year: int, to_year: int
+) -> calc.Change:
+    """The comparison of these courses together (R6), beside their rows."""
     earlier_years = [y for y in _years(courses) if y < to_year]
-    overall = calc.change_row(
+    return calc.change_row(
         from_year=from_year,
         to_year=to_year,
         frm=_all_courses(courses, from_year),
@@ -277,12 +308,15 @@ def changes(
         earlier_totals=[_all_courses(courses, y).total for y in earlier_years],
         comparable=bool(rows) and all(r.comparable for r in rows),
     )
-    return out.Changes(
-        from_year=from_year,
-        to_year=to_year,
-        items=rows,
-        all_courses=out.ChangeFields(**vars(overall)),
-    )
+
+
+def _first_offered_from(session: Session, courses: list[CourseTotals], year: int) -> set[int]:
+    """Ids of these courses first offered in or after `year` (none given: established)."""
+    ids = [c.id for c in courses]
+    if not ids:
+        return set()
+    query = select(Course.id).where(Course.id.in_(ids), Course.first_offered_year >= year)
+    return set(session.scalars(query))
 
 
 def shares(session: Session, *, year: int, as_of: datetime | None = None) -> out.Shares:
