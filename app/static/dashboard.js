@@ -47,6 +47,7 @@ function svg(tag, attrs = {}, ...children) {
 
 const num = (n) => (n === null || n === undefined ? "–" : fmt.format(n));
 const signed = (n) => (n === null || n === undefined ? "–" : (n > 0 ? "+" : "") + fmt.format(n));
+const points = (p) => (p === null || p === undefined ? "–" : `${p > 0 ? "+" : ""}${p.toFixed(1)} pp`);
 const pct = (p) => (p === null || p === undefined ? "–" : `${p > 0 ? "+" : ""}${p.toFixed(1)}%`);
 const coverage = (c) => (c.complete ? "full year" : `${c.months_label}, ${c.months_covered} of 12 months (partial)`);
 const yearLabel = (year, c) => (c.complete ? String(year) : `${year} (${c.months_label})`);
@@ -89,7 +90,7 @@ function barChart(items, title, container) {
       svg("text", { x: 0, y: y + 14 }, item.label),
       svg("rect", { class: item.partial ? "bar partial" : "bar", x: 0, y: y + 19, width: w, height: 16 },
         svg("title", {}, `${item.label}: ${num(item.value)}${item.note ? " — " + item.note : ""}`)),
-      svg("text", { x: w + 6, y: y + 32 }, `${num(item.value)}${item.note ? " · " + item.note : ""}`),
+      svg("text", { x: w + 6, y: y + 32 }, item.text ?? `${num(item.value)}${item.note ? " · " + item.note : ""}`),
     );
   });
   return chart;
@@ -163,17 +164,29 @@ async function drawChanges(force = false) {
   const likeForLike = rows.some((r) => r.from_same_months_total !== null && !r.comparable);
   const headers = ["Course", `${from}`, `${to}`, "Change", "Change %"];
   if (likeForLike) headers.push("Same months earlier", "Change, same months");
-  headers.push("Projection for the year (linear estimate)", "Record");
+  headers.push("Projection for the year (linear estimate)", "Record", "Contribution (pp)");
   target.replaceChildren(table(headers, rows.map((r) => {
     const cells = [r.name, num(r.from_total), num(r.to_total), signed(r.change), pct(r.change_pct)];
     if (likeForLike) cells.push(num(r.from_same_months_total), r.change_same_months === null ? "–" : `${signed(r.change_same_months)} (${pct(r.change_same_months_pct)})`);
     cells.push(r.to_annualized === null ? "–" : `≈ ${num(r.to_annualized)} (projection)`, r.record ? "record" : r.record === false ? "no" : "–");
+    cells.push(points(r.contribution_pp === undefined ? r.change_pct : r.contribution_pp));
     return cells;
   }), `Change from ${from} to ${to}`));
   const overall = data.all_courses;
-  note.textContent = overall.comparable
+  const effect = data.excluding_new_courses;
+  const withoutNew = effect.excluded.length
+    ? ` Without the courses first offered in or after ${from} (${effect.excluded.join(", ")}): ${num(effect.from_total)} → ${num(effect.to_total)}, ${pct(effect.change_pct)}.`
+    : "";
+  note.textContent = (overall.comparable
     ? `${from} and ${to} cover the same months.`
-    : `Not like for like: ${overall.comparable_note || `${to} covers ${overall.to_months} months, ${from} ${overall.from_months}`}.`;
+    : `Not like for like: ${overall.comparable_note || `${to} covers ${overall.to_months} months, ${from} ${overall.from_months}`}.`) + withoutNew;
+  const bars = document.getElementById("contributions");
+  // Bars for what adds to the change; every value, falls included, is in the text.
+  const items = data.items.map((r) => ({ label: r.name, value: Math.max(0, r.contribution_pp || 0), partial: false, note: points(r.contribution_pp), text: points(r.contribution_pp) }));
+  bars.replaceChildren(
+    barChart(items, `Where the change from ${from} to ${to} comes from: percentage points of the ${pct(overall.change_pct)} by course`, bars),
+    numbers(table(["Course", "Contribution (pp)"], [...data.items.map((r) => [r.name, points(r.contribution_pp)]), ["All courses", points(overall.change_pct)]], `Contributions to the change from ${from} to ${to}`)),
+  );
 }
 
 async function drawShares(force = false) {
@@ -237,7 +250,7 @@ document.getElementById("course-pick").addEventListener("change", () => drawSeri
 let resizing;
 addEventListener("resize", () => {
   clearTimeout(resizing);
-  resizing = setTimeout(() => Promise.all([drawCourseBars(true), drawShares(true), drawSeries(true)]), 150);
+  resizing = setTimeout(() => Promise.all([drawCourseBars(true), drawChanges(true), drawShares(true), drawSeries(true)]), 150);
 });
 
 await refresh();
