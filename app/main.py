@@ -2,6 +2,7 @@
 
 import logging
 import sys
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.write_sessionmaker = make_sessionmaker(engine, write=True)
+    app.state.write_gate = threading.Lock() if is_embedded(engine) else None
     app.state.reader = Reader(
         app.state.sessionmaker,
         local=is_embedded(engine),

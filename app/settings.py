@@ -53,7 +53,7 @@ class Settings(BaseSettings):
         default=10, ge=0, description="Connections a worker may open beyond the pool when busy."
     )
     db_wait_seconds: float = Field(
-        default=5.0,
+        default=10.0,
         gt=0,
         description="Longest wait for a connection, a reader thread or a lock before the "
         "answer is 503 with Retry-After.",

@@ -103,12 +103,25 @@ CourseFilter = Annotated[
 
 def get_write_session(request: Request) -> Iterator[Session]:
     """A unit of work that writes: on SQLite it holds the write lock from its start.
-    Once it commits, this worker knows the data version it made (read-your-writes)."""
-    with transaction(request.app.state.write_sessionmaker) as session:
-        yield session
+    Once it commits, this worker knows the data version it made (read-your-writes).
+
+    On SQLite a worker's writers first queue in the worker (`write_gate`, in arrival
+    order), so only one per process waits on SQLite's own lock, whose busy handler
+    sleeps and retries and can pass over a writer for seconds under load.
+    """
+    state = request.app.state
+    gate = state.write_gate
+    if gate is not None and not gate.acquire(timeout=state.settings.db_wait_seconds):
+        raise Busy("Other writes are queued in this worker; retry shortly.", retry_after=2)
+    try:
+        with transaction(state.write_sessionmaker) as session:
+            yield session
+    finally:
+        if gate is not None:
+            gate.release()
     made = session.info.get(VERSION_KEY)
     if made is not None:
-        request.app.state.version_reader.saw(made)
+        state.version_reader.saw(made)
 
 
 WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
