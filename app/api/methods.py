@@ -8,7 +8,7 @@ exactly the methods the resource takes.
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.problems import allow_options, problem
+from app.api.problems import allow_options, not_found
 from app.api.route_table import RouteTable
 
 
@@ -45,12 +45,6 @@ class Methods:
     async def _options(self, scope: Scope, receive: Receive, send: Send) -> None:
         allow = self.table.allowed(scope["path"])
         if not allow:
-            response = problem(
-                404,
-                f"No resource at {scope['path']}.",
-                instance=scope["path"],
-                type_="/problems/not-found",
-            )
-            await response(scope, receive, send)
+            await not_found(scope["path"])(scope, receive, send)
             return
         await allow_options(send, allow)

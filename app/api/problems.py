@@ -74,6 +74,11 @@ def problem(
     )
 
 
+def not_found(path: str) -> JSONResponse:
+    """404: nothing is served at `path` (as the router says it, whatever the method)."""
+    return problem(404, f"No resource at {path}.", instance=path)
+
+
 def not_allowed(method: str, path: str, allow: Sequence[str]) -> JSONResponse:
     """405: `method` is not served at `path`, with the `Allow` it takes."""
     return problem(
@@ -197,7 +202,7 @@ def install_handlers(app: FastAPI, table: RouteTable) -> None:
                 query = request.url.query
                 location = f"{bare}?{query}" if query else bare
                 return Response(status_code=308, headers={"Location": location})
-            detail = f"No resource at {path}."
+            return not_found(path)
         if exc.status_code == 405:
             return not_allowed(request.method, path, table.allowed(path))
         return problem(exc.status_code, detail, instance=path, headers=headers)

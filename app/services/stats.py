@@ -60,58 +60,44 @@ def load(
     in force then from their history.
     """
     course_id = None if course is None else course.id
-    if as_of is not None:
-        return _load_as_of(
-            session, as_of=as_of, course_id=course_id, year_from=year_from, year_to=year_to
-        )
     filters = {"course_id": course_id, "year_from": year_from, "year_to": year_to}
-    params = {k: v for k, v in filters.items() if v is not None}
-    query = _totals_query(frozenset(params))
-    return _grouped(session.connection().execute(query, params))
+    params: dict[str, Any] = {k: v for k, v in filters.items() if v is not None}
+    query = _totals_query(frozenset(params), as_of is not None)
+    return _grouped(session.connection().execute(query, {**params, "as_of": as_of}))
 
 
-@lru_cache(maxsize=8)
-def _totals_query(filters: frozenset[str]) -> Select[int, str, str, int, int, int]:
-    """The stored totals with the given filters as parameters: built once per shape, since
+@lru_cache(maxsize=2)
+def _totals_in_force(as_of: bool) -> Any:
+    """Course-year totals (course_id, year, total, months_mask): the current ones, or,
+    with `as_of` bound, those in force at that moment, from their history."""
+    if not as_of:
+        return CourseYearTotal.__table__
+    h = CourseYearTotalHistory
+    moment = bindparam("as_of", type_=h.valid_from.type)
+    return (
+        select(h.course_id, h.year, h.total, h.months_mask)
+        .where(h.valid_from <= moment, or_(h.valid_to.is_(None), h.valid_to > moment))
+        .subquery("totals_as_of")
+    )
+
+
+@lru_cache(maxsize=16)
+def _totals_query(filters: frozenset[str], as_of: bool) -> Select[int, str, str, int, int, int]:
+    """The totals with the given filters as parameters: built once per shape, since
     building a statement costs more than running it on a small answer."""
-    t = CourseYearTotal
+    t = _totals_in_force(as_of)
     query = (
-        select(Course.id, Course.slug, Course.name, t.year, t.total, t.months_mask)
-        .join(t, t.course_id == Course.id)
-        .order_by(Course.id, t.year)
+        select(Course.id, Course.slug, Course.name, t.c.year, t.c.total, t.c.months_mask)
+        .join(t, t.c.course_id == Course.id)
+        .order_by(Course.id, t.c.year)
     )
     if "course_id" in filters:
-        query = query.where(t.course_id == bindparam("course_id"))
+        query = query.where(t.c.course_id == bindparam("course_id"))
     if "year_from" in filters:
-        query = query.where(t.year >= bindparam("year_from"))
+        query = query.where(t.c.year >= bindparam("year_from"))
     if "year_to" in filters:
-        query = query.where(t.year <= bindparam("year_to"))
+        query = query.where(t.c.year <= bindparam("year_to"))
     return query
-
-
-def _load_as_of(
-    session: Session,
-    *,
-    as_of: datetime,
-    course_id: int | None,
-    year_from: int | None,
-    year_to: int | None,
-) -> list[CourseTotals]:
-    """The R5 totals in force at `as_of`, from their history (one indexed read)."""
-    h = CourseYearTotalHistory
-    query = (
-        select(Course.id, Course.slug, Course.name, h.year, h.total, h.months_mask)
-        .join(h, h.course_id == Course.id)
-        .where(h.valid_from <= as_of, or_(h.valid_to.is_(None), h.valid_to > as_of))
-        .order_by(Course.id, h.year)
-    )
-    if course_id is not None:
-        query = query.where(h.course_id == course_id)
-    if year_from is not None:
-        query = query.where(h.year >= year_from)
-    if year_to is not None:
-        query = query.where(h.year <= year_to)
-    return _grouped(session.execute(query))
 
 
 def _grouped(rows: Iterable[Any]) -> list[CourseTotals]:
@@ -175,16 +161,7 @@ def year_summaries(session: Session, *, as_of: datetime | None = None) -> list[o
 def _year_aggregates(as_of: bool) -> Select[Any]:
     """Per year: total, fewest months covered, then for each month whether every course
     covers it; current or (with `as_of` bound) from the totals' history."""
-    if as_of:
-        h = CourseYearTotalHistory
-        moment = bindparam("as_of", type_=h.valid_from.type)
-        source: Any = (
-            select(h.year, h.total, h.months_mask)
-            .where(h.valid_from <= moment, or_(h.valid_to.is_(None), h.valid_to > moment))
-            .subquery()
-        )
-    else:
-        source = CourseYearTotal.__table__
+    source = _totals_in_force(as_of)
     bits = [source.c.months_mask.op(">>")(m).op("&")(1) for m in range(12)]
     covered = bits[0]
     for bit in bits[1:]:
