@@ -88,7 +88,28 @@ def test_dashboard_shows_the_release_and_redraws_on_change(
         # Every chart carries its numbers as a table.
         assert page.locator("svg[role=img]").count() == 4
         assert page.locator("details table").count() == 4
+        # Projections say how they were made; rolling twelve months says why not.
+        assert "≈ 3,774 (linear, 8 months scaled to 12)" in page.inner_text("#changes")
+        rolling = page.inner_text("#rolling")
+        assert "2018 has no figure for Sep–Dec and none can be derived" in rolling
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+        # Basic SRO's Jan–Aug 2018 makes its twelve months to August 2019 exact (derived
+        # Sep–Dec 2018) and its projection seasonal.
+        post = {"course": "basic-sro", "period": "2018-01/2018-08", "completions": 1500}
+        response = httpx.post(
+            f"{base}/api/v1/attendance",
+            json={**post, "source_id": 1},
+            headers={"Authorization": f"Bearer {keys.write}"},
+        )
+        assert response.status_code == 201
+        expect(page.locator("#rolling")).to_contain_text("3,289", timeout=15_000)
+        expect(page.locator("#rolling")).to_contain_text(
+            "Sep–Dec 2018 (773, derived: 2018 − Jan–Aug 2018) + Jan–Aug 2019 (2,516)"
+        )
+        expect(page.locator("#changes")).to_contain_text(
+            "≈ 3,812.6 (seasonal, from the same months of 2018)", timeout=15_000
+        )
 
         # A new figure through the API shows on the next poll, without reloading.
         response = httpx.post(

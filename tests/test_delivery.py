@@ -26,6 +26,7 @@ GETS = [
     "/api/v1/stats/changes?from=2018&to=2019",
     "/api/v1/stats/shares?year=2019",
     "/api/v1/stats/records",
+    "/api/v1/stats/rolling?end=2019-08",
     "/api/v1/sources",
     "/api/v1/sources/1",
     "/api/v1/years/2019?as_of=2030-01-01",

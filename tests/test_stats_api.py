@@ -1,5 +1,10 @@
 """Statistics over HTTP reproduce the release, and say when years are not alike."""
 
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -195,6 +200,13 @@ def test_totals_groupings(client: TestClient) -> None:
         ("/api/v1/stats/totals?course=nope", 404),
         ("/api/v1/stats/records?year=-5", 422),
         ("/api/v1/stats/records?course=nope", 404),
+        ("/api/v1/stats/rolling", 422),
+        ("/api/v1/stats/rolling?end=2019-13", 422),
+        ("/api/v1/stats/rolling?end=2019-8", 422),
+        ("/api/v1/stats/rolling?end=1899-12", 422),
+        ("/api/v1/stats/rolling?end=2019-08&months=0", 422),
+        ("/api/v1/stats/rolling?end=2019-08&months=121", 422),
+        ("/api/v1/stats/rolling?end=2019-08&course=nope", 404),
     ],
 )
 def test_bad_stats_parameters(client: TestClient, path: str, status: int) -> None:
@@ -236,3 +248,137 @@ def test_nothing_excluded_equals_all_courses_and_says_so(client: TestClient) -> 
     assert effect["note"].endswith("the same as all_courses.")
     assert {k: effect[k] for k in body["all_courses"]} == body["all_courses"]
     assert body["items"][0]["contribution_pp"] == 10.7  # alone, it is the whole change
+
+
+def rolling(client: TestClient, **params: str | int) -> dict[str, Any]:
+    response = client.get("/api/v1/stats/rolling", params={"end": "2019-08", **params})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_projections_from_the_seed_alone_are_linear(client: TestClient) -> None:
+    for row, (course, *_, annualized) in zip(changes(client)["items"], TABLE, strict=True):  # type: ignore[call-overload]
+        assert row["course"] == course
+        assert (row["to_projected"], row["projection_method"]) == (annualized, "linear")
+        assert row["projection_basis"] == []
+        assert row["to_annualized"] == annualized
+
+
+def test_a_same_months_figure_makes_the_projection_seasonal(
+    client: TestClient, add_figure: AddFigure
+) -> None:
+    before = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    add_figure("basic-sro", "2018-01/2018-08", 1500)
+    row = changes(client, course="basic-sro")["items"][0]  # type: ignore[index]
+    # 2516 × 2273 / 1500
+    assert (row["to_projected"], row["projection_method"]) == (3812.6, "seasonal")
+    assert row["projection_basis"] == [2018]
+    assert (row["to_annualized"], row["estimate_method"]) == (3774.0, "linear")
+    # Other courses have no Jan–Aug 2018: still linear.
+    amh = changes(client)["items"][5]  # type: ignore[index]
+    assert (amh["to_projected"], amh["projection_method"]) == (4750.5, "linear")
+    # As the data stood before the figure was posted: linear again.
+    then = changes(client, course="basic-sro", as_of=before)["items"][0]  # type: ignore[index]
+    assert (then["to_projected"], then["projection_method"]) == (3774.0, "linear")
+    assert then["projection_basis"] == []
+
+
+def test_a_complete_year_has_no_projection(client: TestClient, add_figure: AddFigure) -> None:
+    add_figure("basic-sro", "2019-09/2019-12", 600)
+    row = changes(client, course="basic-sro")["items"][0]  # type: ignore[index]
+    assert (row["to_projected"], row["projection_method"], row["projection_basis"]) == (
+        None,
+        None,
+        [],
+    )
+
+
+def test_rolling_twelve_months_from_the_seed_alone_is_unavailable(client: TestClient) -> None:
+    body = rolling(client)
+    assert (body["start"], body["end"], body["months"]) == ("2018-09", "2019-08", 12)
+    assert body["label"] == "Sep 2018–Aug 2019"
+    assert (body["previous_start"], body["previous_end"]) == ("2017-09", "2018-08")
+    assert [r["course"] for r in body["items"]] == [row[0] for row in TABLE]
+    for row in body["items"]:
+        assert (row["total"], row["available"], row["parts"]) == (None, False, [])
+        assert row["reason"] == "2018 has no figure for Sep–Dec and none can be derived"
+        assert (row["change"], row["change_pct"]) == (None, None)
+    overall = body["all_courses"]
+    assert (overall["total"], overall["available"]) == (None, False)
+    assert overall["reason"].startswith("not determined for 6 of 6 courses")
+
+
+def test_rolling_twelve_months_derived_by_subtraction(
+    client: TestClient, add_figure: AddFigure
+) -> None:
+    before = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    add_figure("basic-sro", "2018-01/2018-08", 1500)
+    row = rolling(client, course="basic-sro")["items"][0]
+    assert (row["course"], row["total"], row["available"], row["reason"]) == (
+        "basic-sro",
+        3289,
+        True,
+        None,
+    )
+    assert row["parts"] == [
+        {
+            "year": 2018,
+            "period": "2018-09/2018-12",
+            "label": "Sep–Dec 2018",
+            "total": 773,
+            "derived": True,
+            "derivation": "2018 − Jan–Aug 2018",
+        },
+        {
+            "year": 2019,
+            "period": "2019-01/2019-08",
+            "label": "Jan–Aug 2019",
+            "total": 2516,
+            "derived": False,
+            "derivation": None,
+        },
+    ]
+    # The window a year earlier needs Sep–Dec 2017: there is nothing for 2017.
+    assert row["previous_reason"] == "2017 has no figure for Sep–Dec and none can be derived"
+    assert (row["previous_total"], row["change"]) == (None, None)
+
+    body = rolling(client)
+    assert body["all_courses"]["available"] is False
+    assert body["all_courses"]["reason"].startswith("not determined for 5 of 6 courses")
+
+    # Eight months ending in August 2018 are the posted figure itself.
+    eight = rolling(client, end="2018-08", months=8, course="basic-sro")["items"][0]
+    assert (eight["total"], [p["label"] for p in eight["parts"]]) == (1500, ["Jan–Aug 2018"])
+
+    # As the data stood before the figure was posted, nothing could be derived.
+    then = rolling(client, course="basic-sro", as_of=before)["items"][0]
+    assert (then["total"], then["available"]) == (None, False)
+
+
+def test_rolling_window_and_previous_window_give_the_change(
+    client: TestClient, add_figure: AddFigure
+) -> None:
+    add_figure("sro-management", "2018-09/2018-12", 40)
+    add_figure("sro-management", "2017", 100)
+    add_figure("sro-management", "2017-09/2017-12", 30)
+    add_figure("sro-management", "2019-01/2019-04", 70)
+    row = rolling(client, course="sro-management", end="2019-04", months=8)["items"][0]
+    # Sep 2018–Apr 2019 = 40 + 70; Sep 2017–Apr 2018 = 30 + (nothing for Jan–Apr 2018).
+    assert (row["total"], row["previous_total"]) == (110, None)
+    assert row["previous_reason"] == "2018 has no figure for Jan–Apr and none can be derived"
+    full = rolling(client, course="sro-management", end="2018-12")["items"][0]
+    # 2018 itself (113) against 2017 (100).
+    assert (full["total"], full["previous_total"], full["change"], full["change_pct"]) == (
+        113,
+        100,
+        13,
+        13.0,
+    )
+
+
+def test_rolling_as_csv_labels_the_all_course_row(client: TestClient) -> None:
+    text = client.get("/api/v1/stats/rolling", params={"end": "2019-08", "format": "csv"}).text
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert [r["course"] for r in table][-1] == ""
+    assert table[-1]["name"] == "All courses"
+    assert table[0]["available"] == "false"

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from app.domain.periods import Figure, YearTotal, maximal, months_label
+from app.domain.periods import YearTotal, months_label
 
 ESTIMATE_METHOD = "linear"
 
@@ -37,16 +37,6 @@ def is_record(total: int, earlier_totals: Sequence[int]) -> bool | None:
     if not earlier_totals:
         return None
     return total > max(earlier_totals)
-
-
-def same_months_total(figures: Sequence[Figure], months: frozenset[int]) -> int | None:
-    """The total of figures covering exactly `months`, without double counting, if any."""
-    if not months:
-        return None
-    inside = [f for f in figures if f.period.months <= months]
-    parts = maximal(inside)
-    covered: frozenset[int] = frozenset().union(*(f.period.months for f in parts))
-    return sum(f.completions for f in parts) if covered == months else None
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,18 @@ class ChangeRow(ChangeFields, _CourseKey):
         "points: change / all-course from_total x 100 (null when that is 0). The rows add "
         "up to all_courses.change_pct within 0.05 per row (each is rounded on its own)."
     )
+    to_projected: float | None = Field(
+        description="The `to` year projected to twelve months, one decimal; null when it is "
+        "complete or empty. Seasonal when earlier complete years hold (or let one derive) "
+        "a figure for exactly the `to` year's months: to_total × Σ their full-year totals / "
+        "Σ their same-months totals; else linear, as `to_annualized`. Not an observation."
+    )
+    projection_method: Literal["seasonal", "linear"] | None = Field(
+        description="How `to_projected` was made; null when there is no projection."
+    )
+    projection_basis: list[int] = Field(
+        description="The earlier complete years a seasonal projection rests on; empty otherwise."
+    )
 
 
 class NewCourseEffect(ChangeFields):
@@ -217,6 +229,9 @@ class Changes(BaseModel):
                         "estimate_method": "linear",
                         "record": True,
                         "contribution_pp": 6.2,
+                        "to_projected": 3774.0,
+                        "projection_method": "linear",
+                        "projection_basis": [],
                     }
                 ],
                 "all_courses": {"from_total": 3950, "to_total": 6730, "change": 2780},
@@ -345,3 +360,101 @@ class Totals(BaseModel):
 
     by: TotalsBy
     items: list[TotalsItem]
+
+
+class RollingPart(BaseModel):
+    """Months of one year used in a window: a stored figure, or one derived by
+    subtracting the figures inside a container from it."""
+
+    year: int
+    period: str | None = Field(
+        description="ISO 8601 interval of the months, e.g. `2018-09/2018-12`; null when "
+        "they are not contiguous."
+    )
+    label: str = Field(description="For people: `Sep–Dec 2018`.")
+    total: int
+    derived: bool = Field(description="Obtained by subtraction, not stored as a figure.")
+    derivation: str | None = Field(
+        description="How a derived part was obtained, e.g. `2018 − Jan–Aug 2018`."
+    )
+
+
+class WindowTotals(BaseModel):
+    """A window's exact total and the same window a year earlier."""
+
+    total: int | None = Field(description="Exact total of the window; null when unavailable.")
+    available: bool
+    reason: str | None = Field(description="Why the figures do not determine the total.")
+    previous_total: int | None = Field(description="The same months a year earlier.")
+    previous_available: bool
+    previous_reason: str | None
+    change: int | None = Field(description="total − previous_total, when both exist.")
+    change_pct: float | None = Field(description="change / previous_total × 100, one decimal.")
+
+
+class RollingRow(WindowTotals, _CourseKey):
+    """One course's window."""
+
+    parts: list[RollingPart] = Field(description="What the total adds up, in month order.")
+    previous_parts: list[RollingPart]
+
+
+class Rolling(BaseModel):
+    """Totals of the months ending at `end`, per course and for all courses, only where
+    the figures determine them exactly."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "start": "2018-09",
+                "end": "2019-08",
+                "months": 12,
+                "label": "Sep 2018–Aug 2019",
+                "previous_start": "2017-09",
+                "previous_end": "2018-08",
+                "items": [
+                    {
+                        "course": "basic-sro",
+                        "name": "Basic SRO",
+                        "total": 3289,
+                        "available": True,
+                        "reason": None,
+                        "parts": [
+                            {
+                                "year": 2018,
+                                "period": "2018-09/2018-12",
+                                "label": "Sep–Dec 2018",
+                                "total": 773,
+                                "derived": True,
+                                "derivation": "2018 − Jan–Aug 2018",
+                            },
+                            {
+                                "year": 2019,
+                                "period": "2019-01/2019-08",
+                                "label": "Jan–Aug 2019",
+                                "total": 2516,
+                                "derived": False,
+                                "derivation": None,
+                            },
+                        ],
+                        "previous_total": None,
+                        "previous_available": False,
+                        "previous_reason": "2017 has no figure for Sep–Dec and none can be derived",
+                        "previous_parts": [],
+                        "change": None,
+                        "change_pct": None,
+                    }
+                ],
+                "all_courses": {"total": None, "available": False},
+            }
+        }
+    )
+
+    start: str = Field(description="First month of the window, `YYYY-MM`.")
+    end: str = Field(description="Last month of the window, `YYYY-MM`.")
+    months: int
+    label: str = Field(description="For people: `Sep 2018–Aug 2019`.")
+    previous_start: str
+    previous_end: str
+    items: list[RollingRow]
+    all_courses: WindowTotals

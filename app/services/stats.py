@@ -16,7 +16,7 @@ from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Course, CourseYearTotal, CourseYearTotalHistory
-from app.domain import periods
+from app.domain import derive, periods
 from app.domain import stats as calc
 from app.errors import Invalid, NotFound
 from app.schemas import stats as out
@@ -111,22 +111,28 @@ def _grouped(rows: Iterable[Any]) -> list[CourseTotals]:
     return list(grouped.values())
 
 
-def figures_of(
-    session: Session, *, year: int, course_ids: Iterable[int], as_of: datetime | None = None
-) -> dict[int, list[periods.Figure]]:
-    """Every figure of `year` for these courses (as of a moment), by course, in one query."""
+def figures_by_year(
+    session: Session,
+    *,
+    course_ids: Iterable[int],
+    year_from: int,
+    year_to: int,
+    as_of: datetime | None = None,
+) -> dict[int, dict[int, list[periods.Figure]]]:
+    """Every figure of these courses from `year_from` to `year_to` (as of a moment), by
+    course and year, in one query."""
     ids = list(course_ids)
-    found: dict[int, list[periods.Figure]] = defaultdict(list)
+    found: dict[int, dict[int, list[periods.Figure]]] = defaultdict(lambda: defaultdict(list))
     if not ids:
         return found
     v = figure_view(as_of)
     rows = session.execute(
-        select(v.c.course_id, v.c.start_month, v.c.end_month, v.c.completions).where(
-            v.c.year == year, v.c.course_id.in_(ids)
+        select(v.c.course_id, v.c.year, v.c.start_month, v.c.end_month, v.c.completions).where(
+            v.c.year >= year_from, v.c.year <= year_to, v.c.course_id.in_(ids)
         )
     )
-    for course_id, start, end, completions in rows:
-        found[course_id].append(periods.Figure(periods.Period(year, start, end), completions))
+    for course_id, year, start, end, completions in rows:
+        found[course_id][year].append(periods.Figure(periods.Period(year, start, end), completions))
     return found
 
 
@@ -224,16 +230,25 @@ def changes(
     elif not courses:
         courses = [CourseTotals(named.id, named.slug, named.name)]
 
-    # Like for like needs the earlier year's figures only where the months differ.
-    unlike = [c.id for c in courses if c.total(from_year).months != c.total(to_year).months]
-    from_figures = figures_of(session, year=from_year, course_ids=unlike, as_of=as_of)
+    # Like for like needs the earlier year's figures only where the months differ;
+    # a seasonal projection, the earlier complete years' figures of a partial year.
+    unlike = {c.id for c in courses if c.total(from_year).months != c.total(to_year).months}
+    partial = {c.id for c in courses if c.total(to_year).months and not c.total(to_year).complete}
+    earliest = min((y for c in courses if c.id in partial for y in c.years), default=from_year)
+    figures = figures_by_year(
+        session,
+        course_ids=unlike | partial,
+        year_from=min(earliest, from_year),
+        year_to=to_year - 1,
+        as_of=as_of,
+    )
 
     rows: list[out.ChangeRow] = []
     for c in courses:
         frm, to = c.total(from_year), c.total(to_year)
         same = frm.total if to.months and frm.months == to.months else None
-        if c.id in from_figures:
-            same = calc.same_months_total(from_figures[c.id], to.months)
+        if c.id in unlike:
+            same = derive.exact_total(from_year, figures[c.id][from_year], to.months)
         change = calc.change_row(
             from_year=from_year,
             to_year=to_year,
@@ -242,7 +257,23 @@ def changes(
             same_months=same,
             earlier_totals=[c.total(y).total for y in c.years if y < to_year],
         )
-        rows.append(out.ChangeRow(course=c.slug, name=c.name, contribution_pp=None, **vars(change)))
+        complete_years = {
+            y: (c.total(y).total, figures[c.id][y])
+            for y in c.years
+            if y < to_year and c.total(y).complete and c.id in partial
+        }
+        projection = derive.project(to.total, to.months, complete_years)
+        rows.append(
+            out.ChangeRow(
+                course=c.slug,
+                name=c.name,
+                contribution_pp=None,
+                to_projected=projection.value,
+                projection_method=projection.method,
+                projection_basis=projection.basis,
+                **vars(change),
+            )
+        )
     overall = _overall(courses, rows, from_year, to_year)
     for row, pp in zip(
         rows, calc.contributions([r.change for r in rows], overall.from_total), strict=True
@@ -388,3 +419,105 @@ def totals(
             for y in sorted(c.years)
         ]
     return out.Totals(by=by, items=items)
+
+
+def rolling(
+    session: Session,
+    *,
+    end: str,
+    months: int = 12,
+    course: str | None = None,
+    as_of: datetime | None = None,
+) -> out.Rolling:
+    """Totals of the `months` months ending with `end` (`YYYY-MM`), and of the same
+    months a year earlier, per course and for all courses, where the figures determine
+    them exactly (see `app.domain.derive`)."""
+    year, month = (int(x) for x in end.split("-"))
+    last = derive.Month.of(year, month)
+    first = last.back(months - 1)
+    previous = last.back(12)
+    named = None if course is None else get_course(session, slug=course)
+    query = select(Course.id, Course.slug, Course.name).order_by(Course.id)
+    if named is not None:
+        query = query.where(Course.id == named.id)
+    catalog = list(session.execute(query))
+    figures = figures_by_year(
+        session,
+        course_ids=[cid for cid, _, _ in catalog],
+        year_from=previous.back(months - 1).year,
+        year_to=last.year,
+        as_of=as_of,
+    )
+    rows = []
+    for cid, slug, name in catalog:
+        if cid not in figures and named is None:
+            continue
+        now = derive.window(figures[cid], last, months)
+        before = derive.window(figures[cid], previous, months)
+        rows.append(
+            out.RollingRow(
+                course=slug,
+                name=name,
+                **_window_fields(now, before),
+                parts=[_part(p) for p in now.parts],
+                previous_parts=[_part(p) for p in before.parts],
+            )
+        )
+    return out.Rolling(
+        start=first.iso,
+        end=last.iso,
+        months=months,
+        label=f"{first.label}–{last.label}" if months > 1 else last.label,
+        previous_start=previous.back(months - 1).iso,
+        previous_end=previous.iso,
+        items=rows,
+        all_courses=out.WindowTotals(**_all_windows(rows)),
+    )
+
+
+def _window_fields(now: derive.Window, before: derive.Window) -> dict[str, Any]:
+    change = None if now.total is None or before.total is None else now.total - before.total
+    return {
+        "total": now.total,
+        "available": now.available,
+        "reason": now.reason,
+        "previous_total": before.total,
+        "previous_available": before.available,
+        "previous_reason": before.reason,
+        "change": change,
+        "change_pct": None
+        if change is None or before.total is None
+        else calc.percent(change, before.total),
+    }
+
+
+def _all_windows(rows: list[out.RollingRow]) -> dict[str, Any]:
+    """All courses' window: the sum when every course's is determined."""
+
+    def combined(totals: list[int | None]) -> derive.Window:
+        if not rows:
+            return derive.Window(None, [], "No course has figures in these years.")
+        unknown = [r.course for r, t in zip(rows, totals, strict=True) if t is None]
+        if unknown:
+            some = ", ".join(unknown[:5]) + (", …" if len(unknown) > 5 else "")
+            return derive.Window(
+                None,
+                [],
+                f"not determined for {len(unknown)} of {len(rows)} courses: {some}",
+            )
+        return derive.Window(sum(t for t in totals if t is not None), [], None)
+
+    return _window_fields(
+        combined([r.total for r in rows]), combined([r.previous_total for r in rows])
+    )
+
+
+def _part(p: derive.Part) -> out.RollingPart:
+    return out.RollingPart(
+        year=p.year,
+        period=p.period,
+        label=p.label,
+        total=p.total,
+        derived=p.derived,
+        derivation=p.derivation,
+    )

@@ -164,11 +164,11 @@ async function drawChanges(force = false) {
   const likeForLike = rows.some((r) => r.from_same_months_total !== null && !r.comparable);
   const headers = ["Course", `${from}`, `${to}`, "Change", "Change %"];
   if (likeForLike) headers.push("Same months earlier", "Change, same months");
-  headers.push("Projection for the year (linear estimate)", "Record", "Contribution (pp)");
+  headers.push("Projection for the year (estimate)", "Record", "Contribution (pp)");
   target.replaceChildren(table(headers, rows.map((r) => {
     const cells = [r.name, num(r.from_total), num(r.to_total), signed(r.change), pct(r.change_pct)];
     if (likeForLike) cells.push(num(r.from_same_months_total), r.change_same_months === null ? "–" : `${signed(r.change_same_months)} (${pct(r.change_same_months_pct)})`);
-    cells.push(r.to_annualized === null ? "–" : `≈ ${num(r.to_annualized)} (projection)`, r.record ? "record" : r.record === false ? "no" : "–");
+    cells.push(projection(r), r.record ? "record" : r.record === false ? "no" : "–");
     cells.push(points(r.contribution_pp === undefined ? r.change_pct : r.contribution_pp));
     return cells;
   }), `Change from ${from} to ${to}`));
@@ -187,6 +187,45 @@ async function drawChanges(force = false) {
     barChart(items, `Where the change from ${from} to ${to} comes from: percentage points of the ${pct(overall.change_pct)} by course`, bars),
     numbers(table(["Course", "Contribution (pp)"], [...data.items.map((r) => [r.name, points(r.contribution_pp)]), ["All courses", points(overall.change_pct)]], `Contributions to the change from ${from} to ${to}`)),
   );
+}
+
+// The projection and how it was made, in words; the all-course row has only the linear one.
+function projection(r) {
+  const value = r.to_projected === undefined ? r.to_annualized : r.to_projected;
+  if (value === null) return "–";
+  const how = r.projection_method === "seasonal"
+    ? `seasonal, from the same months of ${r.projection_basis.join(", ")}`
+    : `linear, ${r.to_months} months scaled to 12`;
+  return `≈ ${num(value)} (${how})`;
+}
+
+const partsText = (parts) => parts.map((p) => (p.derived ? `${p.label} (${num(p.total)}, derived: ${p.derivation})` : `${p.label} (${num(p.total)})`)).join(" + ");
+
+async function drawRolling(yearsData, force = false) {
+  const input = document.getElementById("rolling-end");
+  if (!input.value && yearsData.items.length) {
+    const last = yearsData.items[yearsData.items.length - 1];
+    input.value = `${last.year}-${String(last.months_covered || 12).padStart(2, "0")}`;
+  }
+  if (!/^\d{4}-\d{2}$/.test(input.value)) return;
+  const { data, changed } = await get(`${API}/stats/rolling?end=${input.value}`);
+  if (!changed && !force) return;
+  const rows = [...data.items, { ...data.all_courses, name: "All courses", parts: [] }];
+  document.getElementById("rolling").replaceChildren(table(
+    ["Course", data.label, "Made of", "A year earlier", "Change"],
+    rows.map((r) => [
+      r.name,
+      r.available ? num(r.total) : "not available",
+      r.available ? partsText(r.parts) : r.reason,
+      r.previous_available ? num(r.previous_total) : "not available",
+      r.change === null ? "–" : `${signed(r.change)} (${pct(r.change_pct)})`,
+    ]),
+    `Totals of the twelve months ${data.label}`,
+  ));
+  const reasons = [...new Set(data.items.filter((r) => !r.available).map((r) => r.reason))];
+  document.getElementById("rolling-note").textContent = data.all_courses.available
+    ? `All courses, ${data.label}: ${num(data.all_courses.total)}.`
+    : `No all-course total for ${data.label}: ${reasons.length === 1 ? reasons[0] : "not every course's months are known"}.`;
 }
 
 async function drawShares(force = false) {
@@ -233,6 +272,7 @@ async function refresh() {
     const yearsChanged = await drawYears();
     await drawCourseBars();
     await drawChanges(yearsChanged);
+    await drawRolling(answers.get(`${API}/years`).data, yearsChanged);
     await drawShares(yearsChanged);
     const coursesChanged = await drawCoursePicker();
     await drawSeries(coursesChanged);
@@ -245,6 +285,7 @@ async function refresh() {
 document.getElementById("from-year").addEventListener("change", () => drawChanges(true));
 document.getElementById("to-year").addEventListener("change", () => drawChanges(true));
 document.getElementById("share-year").addEventListener("change", () => drawShares(true));
+document.getElementById("rolling-end").addEventListener("change", () => drawRolling(answers.get(`${API}/years`).data, true));
 document.getElementById("course-pick").addEventListener("change", () => drawSeries(true));
 
 let resizing;

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from app.api.csv_route import CSVRoute, format_param
 from app.api.deps import AsOf, CourseFilter, OptionalYear, ReadDep, Year
 from app.schemas.common import problem_responses
-from app.schemas.stats import Changes, Records, Shares, Totals, TotalsBy
+from app.schemas.stats import Changes, Records, Rolling, Shares, Totals, TotalsBy
 from app.services import history, stats
 
 router = APIRouter(
@@ -48,8 +48,11 @@ async def get_changes(
     as_of: AsOf = None,
 ) -> Changes:
     """Per course and for all courses: totals, change, percent change, whether the years
-    cover the same months, a like-for-like comparison when the data has one, a linear
-    annualized projection (labelled, never an observation) and whether `to` is a record."""
+    cover the same months, a like-for-like comparison when the data has one, each
+    course's contribution to the all-course change in percentage points, the comparison
+    without courses first offered in or after `from`, projections of a partial `to` year
+    (linear, and seasonal when earlier years allow; labelled, never observations) and
+    whether `to` is a record."""
     moment = history.parse_as_of(as_of)
     return await read(
         lambda s: stats.changes(
@@ -80,5 +83,33 @@ async def get_records(
     moment = history.parse_as_of(as_of)
     return await read(
         lambda s: stats.records(s, year=year, course=course, as_of=moment),
+        bounded=course is not None and moment is None,
+    )
+
+
+@router.get(
+    "/rolling", summary="Rolling totals (e.g. twelve months)", responses=problem_responses(404, 422)
+)
+async def get_rolling(
+    read: ReadDep,
+    end: Annotated[
+        str,
+        Query(
+            pattern=r"^(19|[2-9]\d)\d{2}-(0[1-9]|1[0-2])$",
+            description="Last month of the window, `YYYY-MM`.",
+            examples=["2019-08"],
+        ),
+    ],
+    months: Annotated[int, Query(ge=1, le=120, description="Length of the window.")] = 12,
+    course: CourseFilter = None,
+    as_of: AsOf = None,
+) -> Rolling:
+    """The total of the `months` months ending with `end`, per course and for all
+    courses, and of the same months a year earlier, only when the figures determine it
+    exactly: by adding disjoint figures and subtracting nested ones from their container
+    (`derived` parts). Never estimated; when unavailable, `reason` names the months."""
+    moment = history.parse_as_of(as_of)
+    return await read(
+        lambda s: stats.rolling(s, end=end, months=months, course=course, as_of=moment),
         bounded=course is not None and moment is None,
     )
