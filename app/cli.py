@@ -135,10 +135,15 @@ def _lines(fh: TextIO, bar: Any) -> Iterator[str]:
 
 @cli.command("import")
 def import_cmd(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSON file.")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV, JSON or XLSX file.")
+    ],
     mode: Annotated[
         str, typer.Option(help="'create' refuses existing periods; 'upsert' revises them.")
     ] = "create",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and report; store nothing.")
+    ] = False,
 ) -> None:
     """Import figures from a file, all or nothing, with every rule checked first."""
     if mode not in ("create", "upsert"):
@@ -151,21 +156,31 @@ def import_cmd(
             typer.progressbar(length=size, label="reading", file=sys.stderr) as bar,
             transaction(make_sessionmaker(engine, write=True)) as session,
         ):
-            first = fh.read(1)
-            fh.seek(0)
-            rows: Iterable[Any] = (
-                imports.parse_json(fh.read())
-                if file.suffix.lower() == ".json" or first == "["
-                else imports.parse_csv(_lines(fh, bar))
-            )
+            rows: Iterable[Any]
+            if file.suffix.lower() == ".xlsx":
+                rows = imports.parse_xlsx(file.read_bytes())
+            else:
+                first = fh.read(1)
+                fh.seek(0)
+                rows = (
+                    imports.parse_json(fh.read())
+                    if file.suffix.lower() == ".json" or first == "["
+                    else imports.parse_csv(_lines(fh, bar))
+                )
             report = imports.run(
-                session, rows, actor=Actor("cli"), mode="upsert" if mode == "upsert" else "create"
+                session,
+                rows,
+                actor=Actor("cli"),
+                mode="upsert" if mode == "upsert" else "create",
+                dry_run=dry_run,
+                upsert_hint="--mode upsert",
             )
     except DomainError as exc:
         _fail(exc)
+    done = "would import" if dry_run else "imported"
     typer.echo(
-        f"imported {report.rows} rows: {report.created} created, {report.revised} revised, "
-        f"{report.unchanged} unchanged"
+        f"{done} {report.rows} rows: {report.created} created, {report.revised} revised, "
+        f"{report.unchanged} unchanged" + (" (dry run: nothing stored)" if dry_run else "")
     )
 
 

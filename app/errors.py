@@ -13,11 +13,13 @@ class DomainError(Exception):
         *,
         errors: list[dict[str, Any]] | None = None,
         error_count: int | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
         self.error_count = error_count  # when `errors` lists only the first ones
+        self.extra = extra or {}  # further members of the answer, e.g. `dry_run`
 
 
 class Unauthorized(DomainError):

@@ -19,7 +19,13 @@ BIN = Path(sys.executable).parent
 # The generator has no CSV type for request bodies; its documented override sends the
 # CSV import (and CSV answers) as bytes, still labelled text/csv. Its formatting hooks
 # are not needed.
-CONFIG = "content_type_overrides:\n  text/csv: application/octet-stream\npost_hooks: []\n"
+CONFIG = (
+    "content_type_overrides:\n"
+    "  text/csv: application/octet-stream\n"
+    "  application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: "
+    "application/octet-stream\n"
+    "post_hooks: []\n"
+)
 
 
 def generate(base: str, into: Path) -> tuple[str, ModuleType]:

@@ -370,7 +370,13 @@ def test_csv_upsert_reports_created_revised_unchanged(client: TestClient, keys: 
         "/api/v1/attendance/import", params={"mode": "upsert"}, content=csv_body, headers=headers
     )
     assert response.status_code == 200, response.text
-    assert response.json() == {"rows": 3, "created": 1, "revised": 1, "unchanged": 1}
+    assert response.json() == {
+        "rows": 3,
+        "created": 1,
+        "revised": 1,
+        "unchanged": 1,
+        "dry_run": False,
+    }
     advanced = client.get(
         "/api/v1/attendance", params={"course": "advanced-sro", "year": 2019}
     ).json()["items"][0]
@@ -383,7 +389,13 @@ def test_csv_upsert_reports_created_revised_unchanged(client: TestClient, keys: 
     again = client.post(
         "/api/v1/attendance/import", params={"mode": "upsert"}, content=csv_body, headers=headers
     )
-    assert again.json() == {"rows": 3, "created": 0, "revised": 0, "unchanged": 3}
+    assert again.json() == {
+        "rows": 3,
+        "created": 0,
+        "revised": 0,
+        "unchanged": 3,
+        "dry_run": False,
+    }
 
 
 def test_audit_log_lists_each_write_with_the_key_name(client: TestClient, keys: Keys) -> None:

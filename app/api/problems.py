@@ -104,7 +104,8 @@ def domain_problem(exc: errors.DomainError, instance: str) -> JSONResponse:
         headers["WWW-Authenticate"] = 'Bearer realm="enrollment-stats"'
     if isinstance(exc, errors.Busy):
         headers["Retry-After"] = str(exc.retry_after)
-    extra = {"error_count": exc.error_count} if exc.error_count is not None else None
+    extra = {"error_count": exc.error_count} if exc.error_count is not None else {}
+    extra.update(exc.extra)
     return problem(
         status,
         exc.detail,

@@ -203,6 +203,9 @@ class ImportReportOut(BaseModel):
     created: int
     revised: int
     unchanged: int
+    dry_run: bool = Field(
+        default=False, description="True when nothing was stored: the counts say what would be."
+    )
 
 
 class AuditEntryOut(BaseModel):

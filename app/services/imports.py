@@ -21,6 +21,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any, Literal, NamedTuple
 
+import openpyxl
 from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, case, insert, literal, select, update
 from sqlalchemy.orm import Session
@@ -36,6 +37,7 @@ from app.services import audit, totals
 from app.services.audit import Actor
 
 Mode = Literal["create", "upsert"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLUMNS = ("course", "period", "completions", "status", "note", "source_id")
 VALUE_FIELDS = ("completions", "status", "note", "source_id")
 BATCH = 10_000
@@ -62,6 +64,7 @@ class ImportReport:
     created: int = 0
     revised: int = 0
     unchanged: int = 0
+    dry_run: bool = False
 
 
 class Row(NamedTuple):
@@ -79,6 +82,15 @@ class Row(NamedTuple):
 # --- reading -------------------------------------------------------------------------
 
 
+def _check_header(header: list[str], kind: str) -> None:
+    unknown = [c for c in header if c not in (*COLUMNS, "year", "start_month", "end_month")]
+    if unknown:
+        raise Invalid(
+            f"Unknown {kind} columns: {', '.join(unknown)}; expected {', '.join(COLUMNS)}.",
+            errors=[{"row": 0, "field": c, "message": "unknown column"} for c in unknown],
+        )
+
+
 def parse_csv(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
     """CSV rows as dicts; empty cells are omitted, so they take their defaults."""
     reader = csv.reader(lines)
@@ -86,12 +98,7 @@ def parse_csv(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
         header = next(reader, None)
         if header is None:
             return
-        unknown = [c for c in header if c not in (*COLUMNS, "year", "start_month", "end_month")]
-        if unknown:
-            raise Invalid(
-                f"Unknown CSV columns: {', '.join(unknown)}; expected {', '.join(COLUMNS)}.",
-                errors=[{"row": 0, "field": c, "message": "unknown column"} for c in unknown],
-            )
+        _check_header(header, "CSV")
         for record in reader:
             if record:
                 yield {k: restore(v) for k, v in zip(header, record, strict=False) if v}
@@ -100,6 +107,62 @@ def parse_csv(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
             f"The CSV cannot be read near line {reader.line_num}: {exc}.",
             errors=[{"row": max(reader.line_num - 1, 0), "field": "row", "message": str(exc)}],
         ) from exc
+
+
+class SheetRow(dict[str, Any]):
+    """A spreadsheet row's cells by column, and the row's number in its sheet."""
+
+    def __init__(self, row: int, cells: dict[str, Any]) -> None:
+        super().__init__(cells)
+        self.row = row
+
+
+_TEXT_COLUMNS = frozenset(("course", "period", "status", "note"))
+
+
+def _sheet_cell(column: str, value: Any) -> Any:
+    """A typed spreadsheet cell as the import reads it: whole numbers as integers, a
+    date typed into `period` as its month (spreadsheets turn `2019-09` into a date),
+    numbers typed into text columns as text."""
+    if isinstance(value, datetime | date):
+        return f"{value.year:04d}-{value.month:02d}" if column == "period" else value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if column in _TEXT_COLUMNS and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def parse_xlsx(data: bytes) -> Iterator[SheetRow]:
+    """The first sheet's rows (a header row first, as in CSV), read by openpyxl in
+    read-only mode, so memory stays small however long the sheet; each row keeps
+    its number in the sheet for error reports. Empty cells take their defaults."""
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zip, XML and key errors for a bad file
+        raise Invalid(
+            "The file is not an XLSX workbook (Excel 2007 or later; save it as .xlsx).",
+            errors=[{"row": 0, "field": "body", "message": "not an XLSX workbook"}],
+        ) from exc
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = [str(c).strip() if c is not None else "" for c in next(rows, ())]
+        while header and not header[-1]:
+            header.pop()
+        if not header:
+            return
+        _check_header(header, "spreadsheet")
+        for number, values in enumerate(rows, start=2):
+            cells = {
+                k: _sheet_cell(k, v)
+                for k, v in zip(header, values, strict=False)
+                if v is not None and v != ""
+            }
+            if cells:
+                yield SheetRow(number, cells)
+    finally:
+        book.close()
 
 
 def parse_json(text: str) -> list[Any]:
@@ -128,6 +191,15 @@ def _count_csv_rows(text: str) -> int:
         return max(sum(1 for record in csv.reader(io.StringIO(text, newline="")) if record) - 1, 0)
     except csv.Error:
         return 0  # parse_csv names the line
+
+
+def read_body(body: bytes, kind: str, *, max_rows: int | None) -> Iterable[Any]:
+    """The rows of an import body: an XLSX workbook, or UTF-8 JSON or CSV text."""
+    if kind == XLSX:
+        if not body:
+            return read_rows("", kind, max_rows=max_rows)  # the same 422 as an empty text
+        return parse_xlsx(body)
+    return read_rows(body.decode("utf-8", errors="replace"), kind, max_rows=max_rows)
 
 
 def read_rows(text: str, kind: str, *, max_rows: int | None) -> Iterable[Any]:
@@ -227,6 +299,15 @@ def _error(number: int, field_name: str, message: str) -> dict[str, Any]:
 # --- checking ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Check:
+    """How an import is checked: its mode, whether it is a dry run, how to ask for upsert."""
+
+    mode: Mode
+    dry_run: bool
+    upsert_hint: str
+
+
 @dataclass
 class _Plan:
     """What the file does to one course-year."""
@@ -248,7 +329,7 @@ def _values(r: Row) -> dict[str, Any]:
     }
 
 
-def _plan(course: Course, stored: list[Any], rows: list[Row], mode: Mode, today: date) -> _Plan:
+def _plan(course: Course, stored: list[Any], rows: list[Row], check: _Check, today: date) -> _Plan:
     """Creates and revisions for one course-year, or the errors of its bad rows."""
     plan = _Plan(stored=bool(stored))
     existing = {periods.Period(s.year, s.start_month, s.end_month): s for s in stored}
@@ -263,13 +344,13 @@ def _plan(course: Course, stored: list[Any], rows: list[Row], mode: Mode, today:
             )
             continue
         old = existing.get(r.period)
-        if old is not None and mode == "create":
+        if old is not None and check.mode == "create":
             plan.errors.append(
                 _error(
                     r.number,
                     "period",
                     f"R1: {course.slug} already has figure {old.id} for {r.period.label}; "
-                    "use ?mode=upsert to revise it",
+                    f"use {check.upsert_hint} to revise it",
                 )
             )
             continue
@@ -325,29 +406,48 @@ def run(
     actor: Actor,
     mode: Mode = "create",
     max_rows: int | None = None,
+    dry_run: bool = False,
+    upsert_hint: str = "?mode=upsert",
 ) -> ImportReport:
-    """Check every row, then store all of them, or none and a 422 listing each bad row."""
+    """Check every row, then store all of them, or none and a 422 listing each bad row.
+
+    A dry run checks the same and reports what would be created, revised and left
+    unchanged, storing nothing. `upsert_hint` is how the caller's user asks for upsert
+    (the API's `?mode=upsert`, the command line's `--mode upsert`).
+    """
     # A million small tuples and no reference cycles: the cyclic collector would only
     # rescan them over and over (measured: a third of the time of a large import).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _run(session, rows, actor=actor, mode=mode, max_rows=max_rows)
+        return _run(
+            session,
+            rows,
+            actor=actor,
+            max_rows=max_rows,
+            check=_Check(mode, dry_run, upsert_hint),
+        )
     finally:
         if collecting:
             gc.enable()
 
 
 def _run(
-    session: Session, rows: Iterable[Any], *, actor: Actor, mode: Mode, max_rows: int | None
+    session: Session,
+    rows: Iterable[Any],
+    *,
+    actor: Actor,
+    max_rows: int | None,
+    check: _Check,
 ) -> ImportReport:
-    report = ImportReport()
+    report = ImportReport(dry_run=check.dry_run)
     errors: list[dict[str, Any]] = []
     parsed: list[Row] = []
-    for number, raw in enumerate(rows, start=1):
-        if max_rows is not None and number > max_rows:
+    for count, raw in enumerate(rows, start=1):
+        if max_rows is not None and count > max_rows:
             raise Invalid(f"An import holds at most {max_rows} rows.")
-        report.rows = number
+        report.rows = count
+        number = raw.row if isinstance(raw, SheetRow) else count
         result = parse_row(number, raw)
         if isinstance(result, Row):
             parsed.append(result)
@@ -383,7 +483,7 @@ def _run(
     today = datetime.now(UTC).date()
     plans: dict[totals.Key, _Plan] = {}
     for key, group_rows in groups.items():
-        plan = _plan(by_id[key[0]], stored.get(key, []), group_rows, mode, today)
+        plan = _plan(by_id[key[0]], stored.get(key, []), group_rows, check, today)
         errors += plan.errors
         report.unchanged += plan.unchanged
         plans[key] = plan
@@ -393,12 +493,16 @@ def _run(
             errors=[{"row": 0, "field": "body", "message": "no rows"}],
         )
     if errors:
-        raise _refusal(errors, report.rows)
-    _store(session, plans, actor, report)
+        raise _refusal(errors, report.rows, dry_run=check.dry_run)
+    if check.dry_run:
+        report.created = sum(len(p.creates) for p in plans.values())
+        report.revised = sum(len(p.revises) for p in plans.values())
+    else:
+        _store(session, plans, actor, report)
     return report
 
 
-def _refusal(errors: list[dict[str, Any]], rows: int) -> Invalid:
+def _refusal(errors: list[dict[str, Any]], rows: int, *, dry_run: bool) -> Invalid:
     """The 422 for an import with bad rows: the first `MAX_ERRORS` errors and the count."""
     errors.sort(key=lambda e: e["row"])
     bad = len({e["row"] for e in errors})
@@ -412,6 +516,7 @@ def _refusal(errors: list[dict[str, Any]], rows: int) -> Invalid:
         f"{bad} of {rows} rows are invalid; nothing was stored.{more}",
         errors=shown,
         error_count=len(errors),
+        extra={"dry_run": True} if dry_run else None,
     )
 
 

@@ -198,6 +198,7 @@ IMPORT_BODY = {
                 "example": "course,period,completions,status,note,source_id\n"
                 "basic-sro,2019-09/2019-12,600,final,,1\n",
             },
+            imports.XLSX: {"schema": {"type": "string", "format": "binary"}},
         },
     }
 }
@@ -218,20 +219,28 @@ async def import_attendance(
         Literal["create", "upsert"],
         Query(description="`upsert` revises figures whose period exists; `create` refuses them."),
     ] = "create",
+    dry_run: Annotated[
+        bool,
+        Query(description="Check and report what the import would do; store nothing."),
+    ] = False,
 ) -> ImportReportOut:
-    """A JSON array of figures or a `text/csv` file with the same columns. Every row is
-    checked against R1–R5 and the other rows first; one bad row and nothing is stored,
-    and the 422 lists each bad row (1-based; the CSV header is not counted)."""
+    """A JSON array of figures, a `text/csv` file with the same columns, or an XLSX
+    workbook (its first sheet, a header row as in CSV). Every row is checked against
+    R1–R5 and the other rows first; one bad row and nothing is stored, and the 422
+    lists each bad row (CSV and JSON: 1-based, the header not counted; XLSX: the
+    sheet's own row numbers). `dry_run=true` answers the same, with `"dry_run": true`,
+    and stores nothing."""
     body = await request.body()
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    if kind not in ("text/csv", "application/json", ""):
-        raise Invalid(f"Send application/json or text/csv, not {kind}.")
+    if kind not in ("text/csv", "application/json", imports.XLSX, ""):
+        raise Invalid(f"Send application/json, text/csv or {imports.XLSX}, not {kind}.")
     max_rows = request.app.state.settings.import_max_rows
 
     def work() -> imports.ImportReport:  # parsing a 64 MiB body is no work for the event loop
-        text = body.decode("utf-8", errors="replace")
-        rows = imports.read_rows(text, kind, max_rows=max_rows)
-        return imports.run(session, rows, actor=who.actor, mode=mode, max_rows=max_rows)
+        rows = imports.read_body(body, kind, max_rows=max_rows)
+        return imports.run(
+            session, rows, actor=who.actor, mode=mode, max_rows=max_rows, dry_run=dry_run
+        )
 
     report = await run_in_threadpool(work)
     return ImportReportOut(**vars(report))
