@@ -119,28 +119,84 @@ def test_csv_of_figures_parses_with_the_right_rows(client: TestClient) -> None:
     assert by_key["adolescent-mental-health", "2018-01/2018-12"] == 871
 
 
-def test_csv_of_changes_has_a_row_per_course_and_all_courses(client: TestClient) -> None:
+def test_csv_of_changes_carries_its_envelope_and_labels_its_aggregate_rows(
+    client: TestClient,
+) -> None:
     table = rows(client.get("/api/v1/stats/changes?from=2018&to=2019&format=csv").text)
-    assert len(table) == 7
+    assert len(table) == 8  # six courses, all courses, all courses without new ones
+    assert list(table[0])[:4] == ["from", "to", "course", "name"]
+    assert {(r["from"], r["to"]) for r in table} == {("2018", "2019")}
     assert table[0]["course"] == "basic-sro"
     assert (table[0]["change"], table[0]["change_pct"], table[0]["record"]) == (
         "243",
         "10.7",
         "true",
     )
-    overall = table[-1]
-    assert (overall["course"], overall["name"]) == ("", "All courses")
+    assert (table[0]["projection_method"], table[0]["projection_basis"]) == ("linear", "")
+    overall = table[6]
+    assert (overall["course"], overall["name"]) == ("(all courses)", "All courses")
     assert (overall["from_total"], overall["to_total"], overall["change_pct"]) == (
         "3950",
         "6730",
         "70.4",
     )
+    established = table[7]
+    assert established["course"] == "(established courses)"
+    assert established["name"] == "All courses first offered before 2018"
+    assert (established["from_total"], established["change_pct"]) == ("3079", "15.7")
+    assert established["excluded"] == "adolescent-mental-health"
 
 
-def test_csv_of_a_year_lists_its_courses(client: TestClient) -> None:
+def test_csv_of_a_year_lists_its_courses_then_all_courses_with_the_year(
+    client: TestClient,
+) -> None:
     table = rows(client.get("/api/v1/years/2019", headers={"Accept": "text/csv"}).text)
     assert {r["course"]: int(r["total"]) for r in table}["adolescent-mental-health"] == 3167
-    assert len(table) == 6
+    assert len(table) == 7
+    assert {r["year"] for r in table} == {"2019"}
+    assert (table[-1]["course"], table[-1]["name"], table[-1]["total"]) == (
+        "(all courses)",
+        "All courses",
+        "6730",
+    )
+
+
+def test_csv_of_shares_series_and_totals_keep_their_context(client: TestClient) -> None:
+    shares = rows(client.get("/api/v1/stats/shares.csv?year=2019").text)
+    assert {r["year"] for r in shares} == {"2019"}
+    assert (shares[-1]["course"], shares[-1]["total"], shares[-1]["share_pct"]) == (
+        "(all courses)",
+        "6730",
+        "100.0",
+    )
+    series = rows(client.get("/api/v1/courses/basic-sro/series.csv").text)
+    assert [(r["course"], r["year"], r["total"]) for r in series] == [
+        ("basic-sro", "2018", "2273"),
+        ("basic-sro", "2019", "2516"),
+    ]
+    by_year = rows(client.get("/api/v1/stats/totals.csv?by=year").text)
+    assert [(r["course"], r["year"], r["total"]) for r in by_year] == [
+        ("(all courses)", "2018", "3950"),
+        ("(all courses)", "2019", "6730"),
+    ]
+    records = rows(client.get("/api/v1/stats/records.csv").text)
+    assert ("(all courses)", "2019") in {(r["course"], r["year"]) for r in records}
+
+
+def test_pandas_reads_the_changes_csv_with_integer_columns(client: TestClient) -> None:
+    pandas = pytest.importorskip("pandas")
+    text = client.get("/api/v1/stats/changes.csv?from=2018&to=2019").text
+    # Columns without gaps are int64 as they are; with pandas' nullable dtypes (the
+    # README's recipe) a column with gaps stays integer too, gaps as <NA>.
+    frame = pandas.read_csv(io.StringIO(text), dtype_backend="numpy_nullable")
+    for column in ("from", "to", "from_total", "to_total", "change", "from_same_months_total"):
+        assert str(frame[column].dtype) == "Int64", column
+    assert str(frame["change_pct"].dtype) == "Float64"
+    assert str(frame["comparable"].dtype) == "boolean"
+    assert frame.loc[frame.course == "(all courses)", "change"].item() == 2780
+    plain = pandas.read_csv(io.StringIO(text))
+    assert str(plain["change"].dtype) == "int64"
+    assert str(plain["record"].dtype) == "bool"
 
 
 def test_csv_pages_carry_a_link_to_the_next(client: TestClient) -> None:

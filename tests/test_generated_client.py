@@ -111,8 +111,9 @@ def test_a_generated_client_reads_writes_and_fails_typed(
         table = api("years.get_year_csv").sync(year=2019, client=anyone)
         assert isinstance(table, bytes)  # CSV travels as bytes with that override
         lines = table.decode("utf-8").splitlines()
-        assert lines[0].startswith("course,name,total,")
-        assert any(line.startswith("basic-sro,Basic SRO,3126,") for line in lines)
+        assert lines[0].startswith("year,course,name,total,")
+        assert any(line.startswith("2019,basic-sro,Basic SRO,3126,") for line in lines)
+        assert lines[-1].startswith("2019,(all courses),All courses,")
 
 
 @pytest.fixture(autouse=True)

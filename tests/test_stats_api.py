@@ -376,9 +376,16 @@ def test_rolling_window_and_previous_window_give_the_change(
     )
 
 
-def test_rolling_as_csv_labels_the_all_course_row(client: TestClient) -> None:
+def test_rolling_as_csv_carries_the_window_and_writes_out_the_parts(
+    client: TestClient, add_figure: AddFigure
+) -> None:
+    add_figure("basic-sro", "2018-01/2018-08", 1500)
     text = client.get("/api/v1/stats/rolling", params={"end": "2019-08", "format": "csv"}).text
     table = list(csv.DictReader(io.StringIO(text)))
-    assert [r["course"] for r in table][-1] == ""
-    assert table[-1]["name"] == "All courses"
-    assert table[0]["available"] == "false"
+    assert list(table[0])[:5] == ["start", "end", "months", "course", "name"]
+    assert {(r["start"], r["end"], r["months"]) for r in table} == {("2018-09", "2019-08", "12")}
+    assert (table[0]["course"], table[0]["total"]) == ("basic-sro", "3289")
+    assert table[0]["parts"] == "Sep–Dec 2018 = 773 (2018 − Jan–Aug 2018); Jan–Aug 2019 = 2516"
+    assert (table[1]["available"], table[1]["parts"]) == ("false", "")
+    assert (table[-1]["course"], table[-1]["name"]) == ("(all courses)", "All courses")
+    assert table[-1]["available"] == "false"

@@ -1,16 +1,22 @@
 """CSV for every list and statistics endpoint: `{path}.csv`, `?format=csv` or
 `Accept: text/csv`.
 
-The header row is the JSON field names of the items; lists page as in JSON, with
-the next page in a relative `Link: <...>; rel="next"` header. Text cells that a
-spreadsheet would evaluate as a formula are neutralised (OWASP, "CSV injection").
+Each answer declares its rows (`csv_rows` on its model, over the JSON-shaped answer):
+a row carries what the JSON envelope says of it (`year` on a year's rows, `from` and
+`to` on a comparison's), aggregate rows are labelled (course `(all courses)`), lists
+are pages as in JSON, with the next page in a relative `Link: <...>; rel="next"`
+header. Text cells that a spreadsheet would evaluate as a formula are neutralised
+(OWASP, "CSV injection").
 """
 
 import csv
+import functools
+import inspect
 import io
 import json
 import re
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -82,21 +88,37 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def table(payload: Any) -> list[dict[str, Any]]:
-    """The rows a JSON answer holds: its `items` (a comparison adds its all-course row),
-    a year's `courses`, or the object itself."""
-    if isinstance(payload, list):
-        return payload
-    if not isinstance(payload, dict):
-        return [{"value": payload}]
-    if isinstance(payload.get("items"), list):
-        rows = list(payload["items"])
-        if isinstance(payload.get("all_courses"), dict):
-            rows.append({"course": None, "name": "All courses", **payload["all_courses"]})
-        return rows
-    if isinstance(payload.get("courses"), list):
-        return list(payload["courses"])
-    return [payload]
+def table(model: type[Any], data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The CSV rows of an answer of `model`, shaped as its JSON: those the model
+    declares (`csv_rows`), else the answer as one row."""
+    rows: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = getattr(model, "csv_rows", None)
+    return rows(data) if rows is not None else [data]
+
+
+_answer: ContextVar[list[Any] | None] = ContextVar("csv_answer", default=None)
+
+
+def _keeping_answer(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """The endpoint, also handing its answer to the CSV handler that awaits it."""
+    if inspect.iscoroutinefunction(endpoint):
+
+        @functools.wraps(endpoint)
+        async def keep_async(*args: Any, **kwargs: Any) -> Any:
+            answer = await endpoint(*args, **kwargs)
+            if (kept := _answer.get()) is not None:
+                kept.append(answer)
+            return answer
+
+        return keep_async
+
+    @functools.wraps(endpoint)
+    def keep(*args: Any, **kwargs: Any) -> Any:  # in a worker thread, with a copied context
+        answer = endpoint(*args, **kwargs)
+        if (kept := _answer.get()) is not None:
+            kept.append(answer)
+        return answer
+
+    return keep
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
@@ -121,20 +143,27 @@ def filename(path: str) -> str:
 class CSVRoute(APIRoute):
     """A route whose JSON answers can also be had as CSV."""
 
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, _keeping_answer(endpoint), **kwargs)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        """Wrap the JSON handler; convert a 200 JSON body when CSV is asked for."""
+        """Wrap the JSON handler; render the endpoint's answer's rows when CSV is asked for."""
         handler = super().get_route_handler()
 
         async def csv_handler(request: Request) -> Response:
-            response = await handler(request)
             query = list(request.query_params.multi_items())
-            if (
-                representation(query, request.headers.get("accept", "")) != "csv"
-                or response.status_code != 200
-                or response.media_type != "application/json"
-            ):
+            if representation(query, request.headers.get("accept", "")) != "csv":
+                return await handler(request)
+            kept: list[Any] = []
+            token = _answer.set(kept)
+            try:
+                response = await handler(request)
+            finally:
+                _answer.reset(token)
+            if not kept or response.status_code != 200 or response.media_type != "application/json":
                 return response
-            payload = json.loads(bytes(response.body))
+            answer = kept[0]
+            payload = answer.model_dump(mode="json", by_alias=True)
             headers = {
                 k: v
                 for k, v in response.headers.items()
@@ -146,7 +175,8 @@ class CSVRoute(APIRoute):
                 rest = [(k, v) for k, v in query if k != "cursor"]
                 rest.append(("cursor", payload["next_cursor"]))
                 headers["Link"] = f'<{request.url.path}?{urlencode(rest)}>; rel="next"'
-            return Response(to_csv(table(payload)), media_type=CSV_MEDIA, headers=headers)
+            rows = table(type(answer), payload)
+            return Response(to_csv(rows), media_type=CSV_MEDIA, headers=headers)
 
         return csv_handler
 

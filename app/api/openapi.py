@@ -87,21 +87,23 @@ def _example(schema: dict[str, Any], schemas: dict[str, Any], depth: int = 0) ->
     return found
 
 
-def _csv_example(json_content: dict[str, Any], schemas: dict[str, Any]) -> str | None:
+def _csv_example(json_content: dict[str, Any], schemas: dict[str, Any], model: Any) -> str | None:
     """The JSON answer's example as the CSV table it would be."""
     example = json_content.get("example")
     if example is None:
         example = _example(json_content.get("schema", {}), schemas)
-    return None if example is None else to_csv(table(example))
+    return None if not isinstance(example, dict) else to_csv(table(model, example))
 
 
-def _csv_twin(op: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+def _csv_twin(op: dict[str, Any], schemas: dict[str, Any], model: Any) -> dict[str, Any]:
     """The same read as a CSV table: same parameters and errors, a text/csv 200."""
     twin = copy.deepcopy(op)
     twin["operationId"] = f"{op['operationId']}_csv"
     twin["summary"] = f"{op.get('summary', '')} (CSV)".strip()
     twin["description"] = (
-        "The same answer as a CSV table (header row: the JSON field names). "
+        "The same answer as a CSV table: one row per item, each with what the answer "
+        "says of all of them (e.g. `year`, `from`, `to`), aggregate rows labelled "
+        "`(all courses)`. "
         "Also reachable as `?format=csv` or with `Accept: text/csv`."
     )
     headers = twin["responses"]["200"]["headers"]
@@ -109,7 +111,7 @@ def _csv_twin(op: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
     if any(p["name"] == "cursor" for p in twin.get("parameters", [])):
         headers["Link"] = LINK
     media: dict[str, Any] = {"schema": {"type": "string"}}
-    example = _csv_example(op["responses"]["200"]["content"]["application/json"], schemas)
+    example = _csv_example(op["responses"]["200"]["content"]["application/json"], schemas, model)
     if example is not None:
         media["example"] = example
     twin["responses"]["200"]["content"] = {"text/csv": media}
@@ -133,10 +135,10 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     for path, item in paths.items():
         for method, op in item.items():
             _decorate(path, method, op)
-    for path in app.state.route_table.csv_paths():
+    for path, model in app.state.route_table.csv_paths().items():
         if path not in paths:
             continue
-        paths[f"{path}{SUFFIX}"] = {"get": _csv_twin(paths[path]["get"], schemas)}
+        paths[f"{path}{SUFFIX}"] = {"get": _csv_twin(paths[path]["get"], schemas, model)}
         paths[path]["get"]["description"] = (
             paths[path]["get"].get("description", "") + f"\n\nAs a CSV table: `GET {path}{SUFFIX}`."
         )

@@ -5,6 +5,7 @@ the response cache's keys."""
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.params import Query
@@ -22,6 +23,7 @@ class _Entry:
     methods: frozenset[str]
     csv: bool
     queries: frozenset[str]  # the query parameters the route declares
+    model: Any  # what a GET answers (its response model), for its CSV rows
 
 
 class RouteTable:
@@ -46,7 +48,8 @@ class RouteTable:
             dependant = getattr(context, "dependant", None)
             params = get_flat_params(dependant) if dependant is not None else []
             queries = frozenset(f.alias for f in params if isinstance(f.field_info, Query))
-            entries.append(_Entry(regex, path_format, frozenset(methods), csv, queries))
+            model = getattr(context.original_route, "response_model", None)
+            entries.append(_Entry(regex, path_format, frozenset(methods), csv, queries, model))
         return entries
 
     def allowed(self, path: str) -> list[str]:
@@ -80,6 +83,11 @@ class RouteTable:
         """Whether a GET at `path` can answer as a CSV table."""
         return any(e.csv and e.regex.match(path) for e in self._entries)
 
-    def csv_paths(self) -> list[str]:
-        """The path templates of every CSV table, as the OpenAPI names them."""
-        return sorted({e.path_format for e in self._entries if e.csv})
+    def csv_paths(self) -> dict[str, Any]:
+        """The path templates of every CSV table, as the OpenAPI names them, and the
+        response model whose rows it holds."""
+        return {
+            e.path_format: e.model
+            for e in sorted(self._entries, key=lambda e: e.path_format)
+            if e.csv
+        }

@@ -8,12 +8,25 @@ from pydantic import BaseModel, ConfigDict, Field
 T = TypeVar("T")
 
 
+ALL_COURSES = "(all courses)"  # the course cell of aggregate CSV rows: never a slug
+
+
+def item_rows(data: dict[str, Any], **envelope: Any) -> list[dict[str, Any]]:
+    """CSV rows of an answer's `items`, each led by what the answer says of them all."""
+    return [{**envelope, **item} for item in data.get("items") or []]
+
+
 class Page(BaseModel, Generic[T]):
     """One page of a list; pass `next_cursor` back as `cursor` for the next page."""
 
     items: list[T]
     total: int = Field(description="How many items match the filters, over all pages.")
     next_cursor: str | None = Field(description="Opaque cursor of the next page; null at the end.")
+
+    @staticmethod
+    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+        """One row per item of the page."""
+        return item_rows(data)
 
     @classmethod
     def of(cls, result: Any, convert: Callable[[Any], T]) -> "Page[T]":

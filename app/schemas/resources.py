@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.periods import Period
+from app.schemas.common import item_rows
 from app.schemas.writes import Status
 
 RevisionAction = Literal["create", "update", "delete"]
@@ -146,6 +147,11 @@ class Revisions(BaseModel):
 
     figure_id: int
     items: list[RevisionOut]
+
+    @staticmethod
+    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+        """One row per revision (each names its figure)."""
+        return item_rows(data)
 
 
 def _period(row: Any) -> Period:

@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.periods import YearTotal, months_label
+from app.schemas.common import ALL_COURSES, item_rows
 
 TotalsBy = Literal["year", "course", "course_year"]
 
@@ -76,6 +77,11 @@ class YearList(BaseModel):
 
     items: list[YearSummary]
 
+    @staticmethod
+    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+        """One row per year."""
+        return item_rows(data)
+
 
 class CourseYearTotal(Coverage, _CourseKey):
     """One course's total for one year."""
@@ -107,6 +113,14 @@ class YearDetail(YearSummary):
     )
 
     courses: list[CourseYearTotal]
+
+    @staticmethod
+    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+        """One row per course, then the all-course row, each with the year."""
+        year = data.get("year")
+        rows = [{"year": year, **c} for c in data.get("courses") or []]
+        whole = {k: v for k, v in data.items() if k not in ("year", "courses")}
+        return [*rows, {"year": year, "course": ALL_COURSES, "name": "All courses", **whole}]
 
 
 class SeriesItem(Coverage, _YearKey):
@@ -144,6 +158,11 @@ class Series(BaseModel):
     course: str
     name: str
     items: list[SeriesItem]
+
+    @staticmethod
+    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+        """One row per year, each with the course."""
+        return item_rows(data, course=data.get("course"), name=data.get("name"))
 
 
 class ChangeFields(BaseModel):
@@ -252,6 +271,26 @@ class Changes(BaseModel):
     all_courses: ChangeFields
     excluding_new_courses: NewCourseEffect
 
+    @staticmethod
+    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+        """One row per course, the all-course row, then the all-course row without new
+        courses; each with `from` and `to`."""
+        years = {"from": data.get("from"), "to": data.get("to")}
+        rows = []
+        for item in data.get("items") or []:
+            basis = item.get("projection_basis")
+            if isinstance(basis, list):
+                item = {**item, "projection_basis": " ".join(str(y) for y in basis)}
+            rows.append({**years, **item})
+        rows.append({**years, "course": ALL_COURSES, "name": "All courses", **data["all_courses"]})
+        effect = dict(data.get("excluding_new_courses") or {})
+        if effect:
+            excluded = effect.pop("excluded", [])
+            effect["excluded"] = " ".join(excluded) if isinstance(excluded, list) else excluded
+            label = f"All courses first offered before {data.get('from')}"
+            rows.append({**years, "course": "(established courses)", "name": label, **effect})
+        return rows
+
 
 class ShareItem(BaseModel):
     """A course's share of a year's total."""
@@ -285,6 +324,13 @@ class Shares(BaseModel):
     year: int
     total: int
     items: list[ShareItem]
+
+    @staticmethod
+    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+        """One row per course, then the all-course row (100%), each with the year."""
+        rows = item_rows(data, year=data.get("year"))
+        whole = {"course": ALL_COURSES, "name": "All courses", "total": data.get("total")}
+        return [*rows, {"year": data.get("year"), **whole, "share_pct": 100.0}]
 
 
 class RecordItem(BaseModel):
@@ -324,6 +370,14 @@ class Records(BaseModel):
 
     items: list[RecordItem]
 
+    @staticmethod
+    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+        """One row per record; the all-course records labelled."""
+        return [
+            {**r, "course": r.get("course") or ALL_COURSES, "name": r.get("name") or "All courses"}
+            for r in data.get("items") or []
+        ]
+
 
 class TotalsItem(BaseModel):
     """A total grouped by year, by course, or by both; fields outside the grouping are null."""
@@ -360,6 +414,14 @@ class Totals(BaseModel):
 
     by: TotalsBy
     items: list[TotalsItem]
+
+    @staticmethod
+    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+        """One row per total; totals of all courses (`by=year`) labelled."""
+        rows = item_rows(data)
+        if data.get("by") == "year":
+            rows = [{**r, "course": ALL_COURSES, "name": "All courses"} for r in rows]
+        return rows
 
 
 class RollingPart(BaseModel):
@@ -458,3 +520,23 @@ class Rolling(BaseModel):
     previous_end: str
     items: list[RollingRow]
     all_courses: WindowTotals
+
+    @staticmethod
+    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+        """One row per course, then the all-course row; each with the window, and its
+        parts written out (`Sep–Dec 2018 = 773 (2018 − Jan–Aug 2018); …`)."""
+        window = {k: data.get(k) for k in ("start", "end", "months")}
+        rows = []
+        for item in data.get("items") or []:
+            row = {**window, **item}
+            for key in ("parts", "previous_parts"):
+                if isinstance(row.get(key), list):
+                    row[key] = "; ".join(_part_text(p) for p in row[key])
+            rows.append(row)
+        whole = {"course": ALL_COURSES, "name": "All courses", **data.get("all_courses", {})}
+        return [*rows, {**window, **whole}]
+
+
+def _part_text(part: dict[str, Any]) -> str:
+    text = f"{part.get('label')} = {part.get('total')}"
+    return f"{text} ({part['derivation']})" if part.get("derivation") else text
