@@ -20,7 +20,7 @@ from app.db.session import describe, make_engine, make_sessionmaker, transaction
 from app.errors import DomainError
 from app.resources import resource_dir
 from app.server import BoundedHeadProtocol
-from app.services import imports, keys
+from app.services import imports, keys, package
 from app.services.audit import Actor
 from app.services.seed import SeedReport, is_blank, seed
 from app.settings import get_settings
@@ -136,7 +136,11 @@ def _lines(fh: TextIO, bar: Any) -> Iterator[str]:
 @cli.command("import")
 def import_cmd(
     file: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="CSV, JSON or XLSX file.")
+        Path,
+        typer.Argument(
+            exists=True,
+            help="CSV, JSON or XLSX file, or a data package folder (`export --package`).",
+        ),
     ],
     mode: Annotated[
         str, typer.Option(help="'create' refuses existing periods; 'upsert' revises them.")
@@ -149,6 +153,9 @@ def import_cmd(
     if mode not in ("create", "upsert"):
         raise typer.BadParameter("mode is 'create' or 'upsert'")
     engine = _migrated()
+    if file.is_dir():
+        _import_package(engine, file, dry_run=dry_run)
+        return
     size = file.stat().st_size
     try:
         with (
@@ -184,14 +191,43 @@ def import_cmd(
     )
 
 
+def _import_package(engine: Engine, folder: Path, *, dry_run: bool) -> None:
+    """Restore a data package into an empty database, all or nothing."""
+    if dry_run:
+        raise typer.BadParameter("--dry-run checks figure files; a package is restored whole")
+    try:
+        with transaction(make_sessionmaker(engine, write=True)) as session:
+            counts = package.load(session, folder)
+    except DomainError as exc:
+        _fail(exc)
+    typer.echo("restored " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+
+
 @cli.command("export")
 def export_cmd(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
     ] = None,
+    package_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--package",
+            help="Write the whole dataset (courses, sources, figures, revisions, audit log) "
+            "as a Frictionless Data Package into this folder.",
+        ),
+    ] = None,
 ) -> None:
-    """Write every current figure as CSV, in the columns `import` reads."""
+    """Write every current figure as CSV, in the columns `import` reads; or, with
+    `--package`, the whole dataset, which `import FOLDER` restores."""
     engine = _migrated()
+    if package_dir is not None:
+        with transaction(make_sessionmaker(engine)) as session:
+            counts = package.export(session, package_dir)
+        typer.echo(
+            f"wrote {package_dir / package.DESCRIPTOR}: "
+            + ", ".join(f"{n} {name}" for name, n in counts.items())
+        )
+        return
     with transaction(make_sessionmaker(engine)) as session:
         fh = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
         try:

@@ -23,7 +23,7 @@ from app.api.observability import Metrics, RequestLog
 from app.api.openapi import openapi_document
 from app.api.problems import install_handlers
 from app.api.route_table import RouteTable
-from app.api.routes import attendance, audit, courses, ops, sources, stats, years
+from app.api.routes import attendance, audit, courses, data, ops, sources, stats, years
 from app.api.security_headers import SecurityHeaders
 from app.db.session import is_embedded, make_engine, make_sessionmaker
 from app.db.version import VersionReader
@@ -140,7 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     _log_to_stdout()
 
-    for module in (courses, years, attendance, stats, sources, audit):
+    for module in (courses, years, attendance, stats, sources, audit, data):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
 

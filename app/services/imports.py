@@ -21,7 +21,6 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any, Literal, NamedTuple
 
-import openpyxl
 from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, case, insert, literal, select, update
 from sqlalchemy.orm import Session
@@ -137,6 +136,8 @@ def parse_xlsx(data: bytes) -> Iterator[SheetRow]:
     """The first sheet's rows (a header row first, as in CSV), read by openpyxl in
     read-only mode, so memory stays small however long the sheet; each row keeps
     its number in the sheet for error reports. Empty cells take their defaults."""
+    import openpyxl  # on first use: it loads numpy when present, 40 MB a process would carry
+
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zip, XML and key errors for a bad file
