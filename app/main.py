@@ -156,4 +156,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def dashboard() -> FileResponse:
         return FileResponse(STATIC / "dashboard.html", media_type="text/html")
 
+    @app.get("/admin", include_in_schema=False)
+    async def admin() -> FileResponse:
+        return FileResponse(STATIC / "admin.html", media_type="text/html")
+
     return app

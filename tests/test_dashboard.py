@@ -30,6 +30,21 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 
+def launch(p: "sync_api.Playwright") -> "sync_api.Browser":
+    """Debian's Chromium, headless, quiet."""
+    return p.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    )
+
+
 def page_text(page: "sync_api.Page") -> str:
     """What a reader sees, numbers without thousands separators."""
     return str(page.inner_text("body")).replace(",", "")
@@ -44,17 +59,7 @@ def test_dashboard_shows_the_release_and_redraws_on_change(
         serving(tmp_path, database_url=database_url) as base,
         sync_api.sync_playwright() as p,
     ):
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
