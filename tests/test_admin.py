@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import Keys
 from tests.test_cli import serving
-from tests.test_dashboard import ARTIFACTS, launch
+from tests.test_dashboard import ARTIFACTS, assert_accessible, launch
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -28,6 +28,7 @@ def test_the_admin_console(database_url: str, keys: Keys, tmp_path: Path) -> Non
         # A refused write is an HTTP answer the page handles, not an error of the page.
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{base}/admin")
+        assert_accessible(page)
 
         # A wrong key is refused; the right one signs in, and is kept nowhere but memory.
         page.get_by_label("API key").fill("not-a-key")
@@ -156,12 +157,14 @@ def test_the_admin_console(database_url: str, keys: Keys, tmp_path: Path) -> Non
         expect(problem).to_contain_text("completions")
         expect(page.get_by_role("button", name="Store these rows")).to_have_count(0)
         page.screenshot(path=str(ARTIFACTS / "admin-upload.png"), full_page=True)
+        assert_accessible(page)
 
         # Phone width: nothing spills sideways; the forms stay usable.
         page.set_viewport_size({"width": 375, "height": 800})
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0
         page.screenshot(path=str(ARTIFACTS / "admin-phone.png"), full_page=True)
+        assert_accessible(page)
 
         # Sign out forgets the key; an admin key shows the audit log.
         page.get_by_role("button", name="Sign out").click()
@@ -177,5 +180,6 @@ def test_the_admin_console(database_url: str, keys: Keys, tmp_path: Path) -> Non
         expect(audit).to_contain_text("office")  # the write key's name
         page.set_viewport_size({"width": 1200, "height": 900})
         page.screenshot(path=str(ARTIFACTS / "admin-audit.png"), full_page=True)
+        assert_accessible(page)
         browser.close()
     assert errors == []

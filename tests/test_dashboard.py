@@ -45,6 +45,15 @@ def launch(p: "sync_api.Playwright") -> "sync_api.Browser":
     )
 
 
+def assert_accessible(page: "sync_api.Page") -> None:
+    """No axe-core violations on the page as it stands (axe-core as bundled by
+    axe-playwright-python; see docs/decisions.md)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
 def page_text(page: "sync_api.Page") -> str:
     """What a reader sees, numbers without thousands separators."""
     return str(page.inner_text("body")).replace(",", "")
@@ -98,6 +107,7 @@ def test_dashboard_shows_the_release_and_redraws_on_change(
         rolling = page.inner_text("#rolling")
         assert "2018 has no figure for Sep–Dec and none can be derived" in rolling
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+        assert_accessible(page)
 
         # Basic SRO's Jan–Aug 2018 makes its twelve months to August 2019 exact (derived
         # Sep–Dec 2018) and its projection seasonal.
@@ -150,5 +160,6 @@ def test_dashboard_shows_the_release_and_redraws_on_change(
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0
         page.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
+        assert_accessible(page)
         browser.close()
     assert errors == []
