@@ -182,7 +182,13 @@ def csv_chunks(session: Session, resource: Resource) -> Iterator[str]:
 
 
 def export(session: Session, folder: Path) -> dict[str, int]:
-    """Write the whole dataset into `folder` (created if need be); rows per resource."""
+    """Write the whole dataset into `folder` (created if need be); rows per resource.
+
+    All tables are read from one snapshot (SQLite's read transaction; PostgreSQL's
+    REPEATABLE READ), so a write during the export is in every file or in none.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     folder.mkdir(parents=True, exist_ok=True)
     counts = {}
     for r in RESOURCES:
