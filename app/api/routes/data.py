@@ -18,7 +18,39 @@ TableName = Literal["sources", "courses", "figures", "figure_revisions"]
 assert set(get_args(TableName)) == set(PUBLIC)
 
 
-@router.get("/datapackage.json", summary="The public dataset as a Frictionless Data Package")
+DESCRIPTOR_EXAMPLE = {
+    "name": "enrollment-stats",
+    "title": "Training enrollment statistics",
+    "resources": [
+        {
+            "name": "figures",
+            "path": "data/figures.csv",
+            "format": "csv",
+            "schema": {
+                "fields": [
+                    {"name": "id", "type": "integer", "constraints": {"required": True}},
+                    {"name": "course_id", "type": "integer", "constraints": {"required": True}},
+                    {"name": "completions", "type": "integer", "constraints": {"required": True}},
+                ],
+                "primaryKey": ["id"],
+                "foreignKeys": [
+                    {"fields": "course_id", "reference": {"resource": "courses", "fields": "id"}}
+                ],
+            },
+        }
+    ],
+}
+FIGURES_EXAMPLE = (
+    "id,course_id,year,start_month,end_month,completions,status,note,source_id,revision,"
+    "recorded_at\n2,1,2019,1,8,2516,final,,1,1,2026-11-28T18:20:00.123456Z\n"
+)
+
+
+@router.get(
+    "/datapackage.json",
+    summary="The public dataset as a Frictionless Data Package",
+    responses={200: {"content": {"application/json": {"example": DESCRIPTOR_EXAMPLE}}}},
+)
 async def get_datapackage() -> dict[str, Any]:
     """The descriptor of the public dataset (courses, sources, figures and every
     revision): each table's CSV (`data/{table}.csv`, relative to this URL) with its
@@ -32,7 +64,10 @@ async def get_datapackage() -> dict[str, Any]:
     summary="One table of the public dataset, whole, as CSV",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "CSV."},
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}, "example": FIGURES_EXAMPLE}},
+            "description": "CSV.",
+        },
         **problem_responses(404, 422),
     },
 )
