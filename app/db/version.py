@@ -19,15 +19,17 @@ import os
 import sqlite3
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 from anyio import to_thread
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db.models import DataVersion
 from app.db.session import is_embedded
+
+if TYPE_CHECKING:
+    import psycopg
 
 QUERY = "SELECT version FROM data_version WHERE id = 1"
 CHANNEL = "data_version"
@@ -110,6 +112,8 @@ class VersionReader:
         self._thread.start()
 
     def _listen(self) -> None:
+        import psycopg  # here: a SQLite deployment never loads libpq (about 15 MB a worker)
+
         conninfo = self.engine.url.set(drivername="postgresql").render_as_string(
             hide_password=False
         )
@@ -144,7 +148,7 @@ class VersionReader:
                 self._stop.wait(0.5)
         self.listening = False
 
-    def _heard(self, conn: psycopg.Connection[Any]) -> None:
+    def _heard(self, conn: "psycopg.Connection[Any]") -> None:
         row = conn.execute(QUERY).fetchone()
         self.saw(int(row[0]) if row else 0)
         self._heard_at = time.monotonic()
@@ -162,6 +166,8 @@ class VersionReader:
     def _wake_listener(self) -> None:
         """Notify the listener's own channel, so it stops now rather than after its
         current wait (a second: a test suite starting hundreds of apps felt it)."""
+        import psycopg
+
         conninfo = self.engine.url.set(drivername="postgresql").render_as_string(
             hide_password=False
         )
