@@ -103,6 +103,36 @@ def test_the_admin_console(database_url: str, keys: Keys, tmp_path: Path) -> Non
         expect(page.locator("#history-table")).to_contain_text("2,516")
         expect(page.locator("#history-table tbody tr")).to_have_count(3)
 
+        # Delete a figure (If-Match from a fresh read): gone from the list, history kept.
+        page.get_by_role("button", name="Delete Sep–Dec 2019").click()
+        expect(page.locator("#figures")).to_contain_text(
+            "Deleted figure 13 (Sep–Dec 2019); its revisions stay in its history."
+        )
+        expect(page.locator("#figures tbody tr")).to_have_count(1)
+        assert httpx.get(f"{base}/api/v1/attendance/13").status_code == 404
+        assert len(httpx.get(f"{base}/api/v1/attendance/13/revisions").json()["items"]) == 2
+
+        # A new course and a new source, then available in the pickers.
+        course = page.locator("#course-form")
+        course.get_by_label("Slug").fill("first-aid")
+        course.get_by_label("Name").fill("First Aid")
+        course.get_by_label("First offered in (year, optional)").fill("2019")
+        course.get_by_role("button", name="Add course").click()
+        expect(course.locator(".form-message")).to_have_text(
+            "Added the course First Aid (first-aid)."
+        )
+        course.get_by_label("Slug").fill("Not A Slug")
+        course.get_by_role("button", name="Add course").click()
+        expect(page.locator("#course-slug-error")).not_to_be_empty()
+        source = page.locator("#source-form")
+        source.get_by_label("Title").fill("Spring report")
+        source.get_by_label("Publisher").fill("NASRO")
+        source.get_by_label("Published on").fill("2019-06-01")
+        source.get_by_role("button", name="Add source").click()
+        expect(source.locator(".form-message")).to_have_text("Added source 2: Spring report.")
+        expect(add.get_by_label("Course").locator("option")).to_have_count(7)
+        expect(add.get_by_label("Source").locator("option")).to_have_count(2)
+
         # Upload a CSV: a dry run first (nothing stored), then the real thing.
         good = tmp_path / "september.csv"
         good.write_text(
