@@ -6,6 +6,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -16,6 +17,7 @@ from fastapi_offline import FastAPIOffline
 from app import __version__
 from app.api.csv_route import CsvSuffix
 from app.api.deps import Reader
+from app.api.hit_path import HitPath
 from app.api.http_cache import HttpCacheMiddleware, ResponseCache
 from app.api.limits import BodyLimit
 from app.api.methods import Methods
@@ -122,13 +124,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(Methods, table=app.state.route_table)
     app.add_middleware(CsvSuffix, table=app.state.route_table)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "OPTIONS"],
-        allow_headers=["If-None-Match", "Accept"],
-        expose_headers=["ETag", "Location"],
-    )
+    cors: dict[str, Any] = {
+        "allow_origins": settings.cors_origins,
+        "allow_methods": ["GET", "HEAD", "OPTIONS"],
+        "allow_headers": ["If-None-Match", "Accept"],
+        "expose_headers": ["ETag", "Location"],
+    }
+    app.add_middleware(CORSMiddleware, **cors)
     install_handlers(app, app.state.route_table)
     app.add_middleware(
         BodyLimit,
@@ -138,6 +140,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.add_middleware(RequestLog, metrics=app.state.metrics, access_log=settings.access_log)
     app.add_middleware(SecurityHeaders)
+    # Outermost: a cache hit is answered here, with what the layers above would add.
+    app.add_middleware(
+        HitPath,
+        reader=app.state.version_reader,
+        table=app.state.route_table,
+        cache=app.state.response_cache,
+        max_age=settings.cache_max_age,
+        request_log=RequestLog(app, metrics=app.state.metrics, access_log=settings.access_log),
+        cors=CORSMiddleware(app, **cors),
+    )
     _log_to_stdout()
 
     for module in (courses, years, attendance, stats, sources, audit, data):

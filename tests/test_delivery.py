@@ -241,6 +241,41 @@ def test_a_cached_answer_carries_only_its_own_request_headers(database_url: str)
     assert again.headers["x-request-id"] != first.headers["x-request-id"]
 
 
+@pytest.mark.parametrize("origin", [None, "https://dash.example"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/years/2019", "/api/v1/stats/changes?from=2018&to=2019", "/api/v1/courses"]
+)
+def test_a_cache_hit_answers_exactly_as_the_whole_stack_does(
+    database_url: str, path: str, origin: str | None
+) -> None:
+    """A hit is answered by the outermost layer (`app.api.hit_path`): status, headers
+    in order, body, metrics and log line are those of the same request answered by
+    the whole stack with the cache off."""
+    asks = {"X-Request-ID": "req-1"} | ({"Origin": origin} if origin else {})
+    apps = {
+        on: create_app(Settings(database_url=database_url, response_cache=on))
+        for on in (True, False)
+    }
+    with TestClient(apps[True]) as cached, TestClient(apps[False]) as whole:
+        cached.get(path)  # fills the cache
+        for extra in ({}, {"If-None-Match": whole.get(path).headers["etag"]}):
+            hit = cached.get(path, headers={**asks, **extra})
+            made = whole.get(path, headers={**asks, **extra})
+            assert hit.status_code == made.status_code == (304 if extra else 200)
+            assert hit.headers.multi_items() == made.headers.multi_items()
+            assert hit.content == made.content
+        counted = [
+            line
+            for line in cached.get("/metrics").text.splitlines()
+            if line.startswith("http_requests_total{")
+        ]
+        route = path.split("?")[0].replace("2019", "{year}")
+        assert f'http_requests_total{{method="GET",route="{route}",status="200"}} 2.0' in counted
+        assert f'http_requests_total{{method="GET",route="{route}",status="304"}} 1.0' in counted
+    for app in apps.values():
+        app.state.engine.dispose()
+
+
 def test_pagination_walks_everything_once_while_figures_are_added(
     client: TestClient, add_figure: AddFigure
 ) -> None:

@@ -18,7 +18,7 @@ import asyncio
 import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -54,6 +54,10 @@ class Entry:
     body: bytes
     route: Any  # the route that answered, so logs and metrics name it on a hit
     path_params: dict[str, Any]
+    # The final headers of a hit, made once by the outer layers (`app.api.hit_path`).
+    prepared: dict[Any, list[tuple[bytes, bytes]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def size(self) -> int:
@@ -101,6 +105,28 @@ class ResponseCache:
         self.bytes = 0
 
 
+def cache_key(
+    table: RouteTable, path: str, query: list[tuple[str, str]], accept: str
+) -> tuple[str, str, str] | None:
+    """The cache key of a GET: the path, the query parameters the route declares (in
+    the order given) and the representation; `None` where no GET is served."""
+    declared = table.read_parameters(path)
+    if declared is None:
+        return None
+    kept = urlencode([(k, v) for k, v in query if k in declared])
+    return (path, kept, representation(query, accept))
+
+
+def not_modified_headers(etag: str, cache_control: bytes) -> list[tuple[bytes, bytes]]:
+    """The headers of a 304 for `etag`."""
+    return [(b"etag", etag.encode()), (b"cache-control", cache_control), (b"vary", b"Accept")]
+
+
+def public(max_age: int) -> bytes:
+    """`Cache-Control` of an anonymous GET."""
+    return f"public, max-age={max_age}".encode()
+
+
 class HttpCacheMiddleware:
     """ASGI middleware for anonymous GETs: ETag, `If-None-Match` -> 304, Cache-Control,
     and (given a `cache`) whole responses from memory."""
@@ -119,7 +145,7 @@ class HttpCacheMiddleware:
         self.app = app
         self.reader = reader
         self.table = table
-        self.public = f"public, max-age={max_age}".encode()
+        self.public = public(max_age)
         self.cache = cache
         self.last_write = last_write
         self.computing: dict[tuple[str, str, str], asyncio.Event] = {}
@@ -153,8 +179,8 @@ class HttpCacheMiddleware:
         if "as_of" in declared and any(k == "as_of" for k, _ in query):
             query = await self._moment_of_last_write(query)
             scope["query_string"] = urlencode(query).encode("latin-1")
-        kept = urlencode([(k, v) for k, v in query if k in declared])
-        key = (scope["path"], kept, representation(query, accept))
+        key = cache_key(self.table, scope["path"], query, accept)
+        assert key is not None
         version = await self.reader.read()
         entry = self.cache.get(key, version) if self.cache is not None else None
         computing = self.computing.get(key) if self.cache is not None else None
@@ -262,7 +288,7 @@ class HttpCacheMiddleware:
         return [(k, text if k == "as_of" else v) for k, v in query]
 
     async def _not_modified(self, send: Send, etag: str) -> None:
-        headers = [(b"etag", etag.encode()), (b"cache-control", self.public), (b"vary", b"Accept")]
+        headers = not_modified_headers(etag, self.public)
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 

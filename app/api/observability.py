@@ -117,10 +117,7 @@ class RequestLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
-        text = given.decode("latin-1")
-        request_id = text if _SAFE_ID.match(text) else os.urandom(16).hex()
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_id = self.request_id(scope)
         start = time.perf_counter()
         status = 500
         id_header = (b"x-request-id", request_id.encode())
@@ -135,19 +132,33 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            seconds = time.perf_counter() - start
-            route = route_template(scope)
-            self.metrics.observe(scope["method"], route, status, seconds)
-            if self.access_log:
-                line: dict[str, Any] = {
-                    "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    "msg": "request",
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 2),
-                    "client": (scope.get("client") or ("", 0))[0],
-                }
-                log.info(json.dumps(line))
+            self.record(scope, request_id, status, start)
+
+    @staticmethod
+    def request_id(scope: Scope) -> str:
+        """The request's `X-Request-ID` when it is a safe one, else a new one; kept in
+        the scope's state for the error handlers."""
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+        text = given.decode("latin-1")
+        request_id = text if _SAFE_ID.match(text) else os.urandom(16).hex()
+        scope.setdefault("state", {})["request_id"] = request_id
+        return request_id
+
+    def record(self, scope: Scope, request_id: str, status: int, start: float) -> None:
+        """The request's metrics and access-log line."""
+        seconds = time.perf_counter() - start
+        route = route_template(scope)
+        self.metrics.observe(scope["method"], route, status, seconds)
+        if self.access_log:
+            line: dict[str, Any] = {
+                "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "msg": "request",
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+                "client": (scope.get("client") or ("", 0))[0],
+            }
+            log.info(json.dumps(line))

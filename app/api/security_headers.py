@@ -34,21 +34,28 @@ def policy_for(path: str) -> str:
     return PAGE_POLICY
 
 
+PREPARED = {
+    policy: [*COMMON, (b"content-security-policy", policy.encode())]
+    for policy in (API_POLICY, PAGE_POLICY, DOCS_POLICY)
+}
+
+
+def security_headers(path: str) -> list[tuple[bytes, bytes]]:
+    """The headers every response at `path` carries."""
+    return PREPARED[policy_for(path)]
+
+
 class SecurityHeaders:
     """ASGI middleware adding the headers to each response as it starts."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.prepared = {
-            policy: [*COMMON, (b"content-security-policy", policy.encode())]
-            for policy in (API_POLICY, PAGE_POLICY, DOCS_POLICY)
-        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self.prepared[policy_for(scope["path"])]
+        extra = security_headers(scope["path"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

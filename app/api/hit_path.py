@@ -1,0 +1,135 @@
+"""The outermost layer: a cached GET, or its 304, answered by one small piece of code.
+
+A hit needs nothing the layers below decide: the entry holds the route's answer and
+headers (ETag, Cache-Control, Vary, content type), and the headers those layers add
+are the same for every hit of the entry: CORS (made once per entry by the app's own
+`CORSMiddleware`, with and without an `Origin`), then the request id and the security
+headers. The request's metrics and access-log line are written as `RequestLog`
+writes them. Anything else goes down the whole stack unchanged: a miss, HEAD, a
+`.csv` suffix, `as_of` (mapped to a moment by a read), a key or cookie, an `Origin`
+when CORS names origins (its answer then depends on the origin's value).
+"""
+
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.csv_route import SUFFIX
+from app.api.http_cache import (
+    UNCACHED_PATHS,
+    Entry,
+    ResponseCache,
+    cache_key,
+    etag_matches,
+    not_modified_headers,
+    public,
+)
+from app.api.observability import RequestLog
+from app.api.route_table import RouteTable
+from app.api.security_headers import security_headers
+from app.db.version import VersionReader
+
+_PASS = frozenset((b"authorization", b"cookie", b"content-length", b"transfer-encoding"))
+_WITH_ORIGIN = Headers(raw=[(b"origin", b"null")])
+_WITHOUT_ORIGIN = Headers(raw=[])
+
+
+class HitPath:
+    """ASGI middleware answering response-cache hits before every other layer."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        reader: VersionReader,
+        table: RouteTable,
+        cache: ResponseCache | None,
+        max_age: int,
+        request_log: RequestLog,
+        cors: CORSMiddleware,
+    ) -> None:
+        self.app = app
+        self.reader = reader
+        self.table = table
+        self.cache = cache
+        self.public = public(max_age)
+        self.log = request_log
+        self.cors = cors
+        self.any_origin = cors.allow_all_origins and not cors.allow_credentials
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.cache is None
+            or scope["type"] != "http"
+            or scope["method"] != "GET"
+            or scope["path"].endswith(SUFFIX)
+            or scope["path"].startswith(UNCACHED_PATHS)
+        ):
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        accept = if_none_match = ""
+        origin = False
+        for name, value in scope["headers"]:
+            if name in _PASS:
+                await self.app(scope, receive, send)
+                return
+            if name == b"accept":
+                accept = value.decode("latin-1")
+            elif name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+            elif name == b"origin":
+                origin = True
+        raw = scope["query_string"]
+        query = parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if raw else []
+        key = cache_key(self.table, scope["path"], query, accept)
+        if key is None or (origin and not self.any_origin) or any(k == "as_of" for k, _ in query):
+            await self.app(scope, receive, send)
+            return
+        entry = self.cache.get(key, await self.reader.read())
+        if entry is None:
+            await self.app(scope, receive, send)
+            return
+
+        request_id = self.log.request_id(scope)
+        scope["route"], scope["path_params"] = entry.route, entry.path_params
+        status = 304 if if_none_match and etag_matches(if_none_match, entry.etag) else 200
+        headers = entry.prepared.get((status, origin))
+        if headers is None:
+            headers = entry.prepared[status, origin] = await self._outer_headers(
+                entry, status, origin
+            )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    *headers,
+                    (b"x-request-id", request_id.encode()),
+                    *security_headers(scope["path"]),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"" if status == 304 else entry.body})
+        self.log.record(scope, request_id, status, start)
+
+    async def _outer_headers(
+        self, entry: Entry, status: int, origin: bool
+    ) -> list[tuple[bytes, bytes]]:
+        """The entry's headers (or its 304's) as the CORS layer passes them on."""
+        base = entry.headers if status == 200 else not_modified_headers(entry.etag, self.public)
+        passed: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            passed.append(message)
+
+        message: dict[str, Any] = {"type": "http.response.start", "status": status}
+        message["headers"] = list(base)
+        await self.cors.send(
+            message, send=keep, request_headers=_WITH_ORIGIN if origin else _WITHOUT_ORIGIN
+        )
+        return list(passed[0]["headers"])
