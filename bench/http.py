@@ -103,7 +103,8 @@ def main() -> None:
         return result
 
     port = free_port()
-    with server(service_cmd(port), env, port, "/ready") as base:
+    # Hits with the project's default settings (the access log on), as the issue measured.
+    with server(service_cmd(port), {"DATABASE_URL": env["DATABASE_URL"]}, port, "/ready") as base:
         years = httpx.get(f"{base}/api/v1/years/2019")
         (work / "years.json").write_bytes(years.content)
         etag = years.headers["etag"]
@@ -174,6 +175,17 @@ def main() -> None:
             cold1["rps"] >= 1500 / 36000 * ceiling["rps"],
         ),
         ("two workers >= 1.8x one (cold)", cold2["rps"] >= 1.8 * cold1["rps"]),
+    ]
+    # The single-node issue's goals: ratios to the raw ASGI app of this run.
+    goals += [
+        ("cached /years/2019 >= 50% of raw ASGI", cached_years["rps"] >= 0.50 * ceiling["rps"]),
+        (
+            "cached /stats/changes >= 50% of raw ASGI",
+            cached_changes["rps"] >= 0.50 * ceiling["rps"],
+        ),
+        ("304 revalidation >= 60% of raw ASGI", revalidate["rps"] >= 0.60 * ceiling["rps"]),
+        ("cold /years/2019 >= 10% of raw ASGI", cold1["rps"] >= 0.10 * ceiling["rps"]),
+        ("cold /attendance >= 6% of raw ASGI", cold_att["rps"] >= 0.06 * ceiling["rps"]),
     ]
     if datasette is not None:
         goals.append(
