@@ -389,3 +389,16 @@ def test_rolling_as_csv_carries_the_window_and_writes_out_the_parts(
     assert (table[1]["available"], table[1]["parts"]) == ("false", "")
     assert (table[-1]["course"], table[-1]["name"]) == ("(all courses)", "All courses")
     assert table[-1]["available"] == "false"
+
+
+def test_a_seasonal_projection_rests_on_the_five_most_recent_complete_years(
+    client: TestClient, add_figure: AddFigure
+) -> None:
+    for year in range(2012, 2018):
+        add_figure("basic-sro", str(year), 1200)
+        add_figure("basic-sro", f"{year}-01/{year}-08", 800)
+    add_figure("basic-sro", "2018-01/2018-08", 1500)
+    row = changes(client, course="basic-sro")["items"][0]  # type: ignore[index]
+    assert row["projection_basis"] == [2014, 2015, 2016, 2017, 2018]
+    # 2516 × (4 × 1200 + 2273) / (4 × 800 + 1500)
+    assert (row["to_projected"], row["projection_method"]) == (3786.3, "seasonal")

@@ -200,9 +200,10 @@ class ChangeRow(ChangeFields, _CourseKey):
     )
     to_projected: float | None = Field(
         description="The `to` year projected to twelve months, one decimal; null when it is "
-        "complete or empty. Seasonal when earlier complete years hold (or let one derive) "
-        "a figure for exactly the `to` year's months: to_total × Σ their full-year totals / "
-        "Σ their same-months totals; else linear, as `to_annualized`. Not an observation."
+        "complete or empty. Seasonal when earlier complete years (the five most recent) hold "
+        "(or let one derive) a figure for exactly the `to` year's months: to_total × Σ their "
+        "full-year totals / Σ their same-months totals; else linear, as `to_annualized`. "
+        "Not an observation."
     )
     projection_method: Literal["seasonal", "linear"] | None = Field(
         description="How `to_projected` was made; null when there is no projection."

@@ -130,9 +130,10 @@ def figures_by_year(
         select(v.c.course_id, v.c.year, v.c.start_month, v.c.end_month, v.c.completions).where(
             v.c.year >= year_from, v.c.year <= year_to, v.c.course_id.in_(ids)
         )
-    )
+    ).all()  # fetched at once: a row at a time costs more than the rest of the work
+    period, figure = periods.Period._make, periods.Figure  # stored periods are valid
     for course_id, year, start, end, completions in rows:
-        found[course_id][year].append(periods.Figure(periods.Period(year, start, end), completions))
+        found[course_id][year].append(figure(period((year, start, end)), completions))
     return found
 
 
@@ -234,7 +235,8 @@ def changes(
     # a seasonal projection, the earlier complete years' figures of a partial year.
     unlike = {c.id for c in courses if c.total(from_year).months != c.total(to_year).months}
     partial = {c.id for c in courses if c.total(to_year).months and not c.total(to_year).complete}
-    earliest = min((y for c in courses if c.id in partial for y in c.years), default=from_year)
+    seasonal_years = {c.id: _seasonal_years(c, to_year) for c in courses if c.id in partial}
+    earliest = min((min(ys) for ys in seasonal_years.values() if ys), default=from_year)
     figures = figures_by_year(
         session,
         course_ids=unlike | partial,
@@ -258,9 +260,7 @@ def changes(
             earlier_totals=[c.total(y).total for y in c.years if y < to_year],
         )
         complete_years = {
-            y: (c.total(y).total, figures[c.id][y])
-            for y in c.years
-            if y < to_year and c.total(y).complete and c.id in partial
+            y: (c.total(y).total, figures[c.id][y]) for y in seasonal_years.get(c.id, ())
         }
         projection = derive.project(to.total, to.months, complete_years)
         rows.append(
@@ -300,6 +300,17 @@ def changes(
             **vars(without_new), excluded=excluded, note=note
         ),
     )
+
+
+SEASONAL_YEARS = 5  # a seasonal projection rests on at most this many recent years
+
+
+def _seasonal_years(c: CourseTotals, to_year: int) -> list[int]:
+    """The course's most recent complete years before `to_year`, a seasonal projection's
+    candidates: recent seasons say most about this one, and the work stays bounded
+    however long the history."""
+    complete = [y for y in sorted(c.years, reverse=True) if y < to_year and c.total(y).complete]
+    return complete[:SEASONAL_YEARS]
 
 
 def _overall(
