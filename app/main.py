@@ -44,15 +44,7 @@ opaque `cursor`.
 
 
 def _log_to_stdout() -> None:
-    """Our loggers write plain lines (the access log's are JSON) to standard output.
-
-    Records skip what no line shows (the calling frame, thread and process names:
-    the logging HOWTO's "Optimization"), half the cost of an access-log line.
-    """
-    logging._srcfile = None
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
+    """Our loggers write plain lines (the access log's are JSON) to standard output."""
     logger = logging.getLogger("enrollment_stats")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stdout)

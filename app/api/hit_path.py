@@ -86,11 +86,11 @@ class HitPath:
                 origin = True
         raw = scope["query_string"]
         query = parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if raw else []
-        key = cache_key(self.table, scope["path"], query, accept)
-        if key is None or (origin and not self.any_origin) or any(k == "as_of" for k, _ in query):
+        if (origin and not self.any_origin) or any(k == "as_of" for k, _ in query):
             await self.app(scope, receive, send)
             return
-        entry = self.cache.get(key, await self.reader.read())
+        key = cache_key(self.table, scope["path"], query, accept)
+        entry = None if key is None else self.cache.get(key, await self.reader.read())
         if entry is None:
             await self.app(scope, receive, send)
             return

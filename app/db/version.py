@@ -111,12 +111,14 @@ class VersionReader:
         self._thread = threading.Thread(target=self._listen, name="data-version", daemon=True)
         self._thread.start()
 
-    def _listen(self) -> None:
-        import psycopg  # here: a SQLite deployment never loads libpq (about 15 MB a worker)
+    def _conninfo(self) -> str:
+        """The database's address for psycopg itself (no SQLAlchemy driver prefix)."""
+        return self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
-        conninfo = self.engine.url.set(drivername="postgresql").render_as_string(
-            hide_password=False
-        )
+    def _listen(self) -> None:
+        import psycopg  # here: a SQLite deployment never loads libpq (10 MB a worker)
+
+        conninfo = self._conninfo()
         while not self._stop.is_set():
             try:
                 with psycopg.connect(
@@ -168,9 +170,7 @@ class VersionReader:
         current wait (a second: a test suite starting hundreds of apps felt it)."""
         import psycopg
 
-        conninfo = self.engine.url.set(drivername="postgresql").render_as_string(
-            hide_password=False
-        )
+        conninfo = self._conninfo()
         try:
             with psycopg.connect(conninfo, autocommit=True, connect_timeout=2) as conn:
                 conn.execute(f'NOTIFY "{self._wake}"')

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from app.domain.periods import ALL_MONTHS, MONTHS, Figure, months_label
+from app.domain.periods import ALL_MONTHS, MONTHS, Figure, months_label, year_months_label
 from app.domain.stats import annualize, round_half_away
 
 Term = tuple[Figure, int]  # a figure and its sign, +1 or -1
@@ -40,11 +40,7 @@ class Part:
     @property
     def label(self) -> str:
         """For people: `Sep–Dec 2018`, `2018` for a whole year."""
-        return str(self.year) if self.months == ALL_MONTHS else f"{self.label_months} {self.year}"
-
-    @property
-    def label_months(self) -> str:
-        return months_label(self.months)
+        return year_months_label(self.year, self.months)
 
     @property
     def period(self) -> str | None:

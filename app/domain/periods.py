@@ -83,9 +83,7 @@ class Period(_Months):
     @property
     def label(self) -> str:
         """For people: `2018`, `Jan–Aug 2019`, `Mar 2019`."""
-        if self.months == ALL_MONTHS:
-            return str(self.year)
-        return f"{months_label(self.months)} {self.year}"
+        return year_months_label(self.year, self.months)
 
     def contains(self, other: "Period") -> bool:
         """True when `other` lies within this period (equal periods contain each other)."""
@@ -116,6 +114,12 @@ class Period(_Months):
 def _parse(text: str) -> Period:
     """Parsing is pure and imports repeat the same few hundred periods: remember them."""
     return Period._parse(text)
+
+
+def year_months_label(year: int, months: frozenset[int]) -> str:
+    """Some months of a year for people: `2018` for all of it, `Jan–Aug 2019`,
+    `Jan–Mar, Jun 2019`."""
+    return str(year) if months == ALL_MONTHS else f"{months_label(months)} {year}"
 
 
 def months_label(months: Iterable[int]) -> str:

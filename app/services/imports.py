@@ -136,7 +136,7 @@ def parse_xlsx(data: bytes) -> Iterator[SheetRow]:
     """The first sheet's rows (a header row first, as in CSV), read by openpyxl in
     read-only mode, so memory stays small however long the sheet; each row keeps
     its number in the sheet for error reports. Empty cells take their defaults."""
-    import openpyxl  # on first use: it loads numpy when present, 40 MB a process would carry
+    import openpyxl  # on first use: it loads numpy when present, 17 MB a worker would carry
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -90,18 +90,18 @@ RESOURCES = (
 )
 
 
-def _type(column: Any) -> tuple[str, dict[str, Any]]:
-    """The Table Schema type of a column (and its format)."""
+def _type(column: Any) -> str:
+    """The Table Schema type of a column."""
     kind = column.type
     if isinstance(kind, UTCDateTime):
-        return "datetime", {}
+        return "datetime"
     if isinstance(kind, Date):
-        return "date", {}
+        return "date"
     if isinstance(kind, Integer):
-        return "integer", {}
+        return "integer"
     if isinstance(kind, JSON):
-        return "object", {}
-    return "string", {}
+        return "object"
+    return "string"
 
 
 def descriptor(*, public: bool, base: str = "") -> dict[str, Any]:
@@ -112,8 +112,7 @@ def descriptor(*, public: bool, base: str = "") -> dict[str, Any]:
             continue
         fields = []
         for column in r.table.columns:
-            kind, extra = _type(column)
-            field: dict[str, Any] = {"name": column.name, "type": kind, **extra}
+            field: dict[str, Any] = {"name": column.name, "type": _type(column)}
             if not column.nullable:
                 field["constraints"] = {"required": True}
             fields.append(field)
@@ -207,7 +206,7 @@ def export(session: Session, folder: Path) -> dict[str, int]:
 
 
 def _reader(column: Any) -> Any:
-    kind, _ = _type(column)
+    kind = _type(column)
     if kind == "datetime":
         return lambda v: datetime.fromisoformat(v).astimezone(UTC)
     if kind == "date":
