@@ -58,10 +58,12 @@ def _log_to_stdout() -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Listen for data versions while serving; let go of connections after."""
     app.state.version_reader.start()
+    app.state.reader.open()
     try:
         yield
     finally:
         app.state.version_reader.close()
+        app.state.reader.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -88,10 +90,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.opentelemetry
         else {"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
+    # SQLite: one connection more, held by the event loop's own reads (`Reader`).
+    loop_reads = 1 if settings.database_url.startswith("sqlite") else 0
     engine = make_engine(
         settings.database_url,
         sqlite_synchronous=settings.sqlite_synchronous,
-        pool_size=settings.db_pool_size,
+        pool_size=settings.db_pool_size + loop_reads,
         max_overflow=settings.db_max_overflow,
         wait=settings.db_wait_seconds,
     )
@@ -140,16 +144,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.add_middleware(RequestLog, metrics=app.state.metrics, access_log=settings.access_log)
     app.add_middleware(SecurityHeaders)
-    # Outermost: a cache hit is answered here, with what the layers above would add.
-    app.add_middleware(
-        HitPath,
-        reader=app.state.version_reader,
-        table=app.state.route_table,
-        cache=app.state.response_cache,
-        max_age=settings.cache_max_age,
-        request_log=RequestLog(app, metrics=app.state.metrics, access_log=settings.access_log),
-        cors=CORSMiddleware(app, **cors),
-    )
     _log_to_stdout()
 
     for module in (courses, years, attendance, stats, sources, audit, data):
@@ -172,4 +166,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def admin() -> FileResponse:
         return FileResponse(STATIC / "admin.html", media_type="text/html")
 
+    # In front of every layer, FastAPI's own error, telemetry and body-limit middleware
+    # included (Starlette builds this stack once, on the first request, unless it is
+    # given): a cache hit is answered there, with what the layers behind would add.
+    app.middleware_stack = HitPath(
+        app.build_middleware_stack(),
+        reader=app.state.version_reader,
+        table=app.state.route_table,
+        cache=app.state.response_cache,
+        max_age=settings.cache_max_age,
+        request_log=RequestLog(app, metrics=app.state.metrics, access_log=settings.access_log),
+        cors=CORSMiddleware(app, **cors),
+    )
     return app

@@ -38,6 +38,11 @@ _WITH_ORIGIN = Headers(raw=[(b"origin", b"null")])
 _WITHOUT_ORIGIN = Headers(raw=[])
 
 
+MEMO = 10_000  # request targets whose cache keys are remembered (then all forgotten)
+MEMO_QUERY = 512  # longer query strings are not remembered
+_UNCACHEABLE = ("", "", "")
+
+
 class HitPath:
     """ASGI middleware answering response-cache hits before every other layer."""
 
@@ -60,15 +65,11 @@ class HitPath:
         self.log = request_log
         self.cors = cors
         self.any_origin = cors.allow_all_origins and not cors.allow_credentials
+        # (path, query string, Accept) -> cache key, or _UNCACHEABLE: a hit parses nothing
+        self.keys: dict[tuple[str, bytes, str], tuple[str, str, str]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            self.cache is None
-            or scope["type"] != "http"
-            or scope["method"] != "GET"
-            or scope["path"].endswith(SUFFIX)
-            or scope["path"].startswith(UNCACHED_PATHS)
-        ):
+        if self.cache is None or scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
@@ -84,43 +85,57 @@ class HitPath:
                 if_none_match = value.decode("latin-1")
             elif name == b"origin":
                 origin = True
-        raw = scope["query_string"]
-        query = parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if raw else []
-        if (origin and not self.any_origin) or any(k == "as_of" for k, _ in query):
-            await self.app(scope, receive, send)
-            return
-        key = cache_key(self.table, scope["path"], query, accept)
-        entry = None if key is None else self.cache.get(key, await self.reader.read())
+        key = self._key(scope["path"], scope["query_string"], accept)
+        entry = None
+        if key is not _UNCACHEABLE and not (origin and not self.any_origin):
+            entry = self.cache.get(key, await self.reader.read())
         if entry is None:
             await self.app(scope, receive, send)
             return
 
         request_id = self.log.request_id(scope)
-        scope["route"], scope["path_params"] = entry.route, entry.path_params
         status = 304 if if_none_match and etag_matches(if_none_match, entry.etag) else 200
-        headers = entry.prepared.get((status, origin))
-        if headers is None:
-            headers = entry.prepared[status, origin] = await self._outer_headers(
-                entry, status, origin
+        prepared = entry.prepared.get((status, origin))
+        if prepared is None:
+            prepared = entry.prepared[status, origin] = await self._outer_headers(
+                entry, status, origin, scope["path"]
             )
+        before, after = prepared
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [
-                    *headers,
-                    (b"x-request-id", request_id.encode()),
-                    *security_headers(scope["path"]),
-                ],
+                "headers": [*before, (b"x-request-id", request_id.encode()), *after],
             }
         )
         await send({"type": "http.response.body", "body": b"" if status == 304 else entry.body})
-        self.log.record(scope, request_id, status, start)
+        self.log.record(scope, request_id, status, start, entry.template)
+
+    def _key(self, path: str, query_string: bytes, accept: str) -> tuple[str, str, str]:
+        """The response cache's key for this request target (remembered), or _UNCACHEABLE:
+        a `.csv` suffix, an operations path, `as_of` (mapped to a moment by a read) or
+        a path no GET serves."""
+        memo = (path, query_string, accept)
+        key = self.keys.get(memo)
+        if key is not None:
+            return key
+        key = _UNCACHEABLE
+        if not path.endswith(SUFFIX) and not path.startswith(UNCACHED_PATHS):
+            raw = query_string.decode("latin-1")
+            query = parse_qsl(raw, keep_blank_values=True) if raw else []
+            if not any(k == "as_of" for k, _ in query):
+                key = cache_key(self.table, path, query, accept) or _UNCACHEABLE
+        if len(query_string) <= MEMO_QUERY:
+            if len(self.keys) >= MEMO:
+                self.keys.clear()
+            self.keys[memo] = key
+        return key
 
     async def _outer_headers(
-        self, entry: Entry, status: int, origin: bool
-    ) -> list[tuple[bytes, bytes]]:
-        """The entry's headers (or its 304's) as the CORS layer passes them on."""
+        self, entry: Entry, status: int, origin: bool, path: str
+    ) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
+        """The entry's headers (or its 304's) as the CORS layer passes them on, and the
+        security headers that follow the request id."""
         base = entry.headers if status == 200 else not_modified_headers(entry.etag, self.public)
         passed: list[Message] = []
 
@@ -132,4 +147,4 @@ class HitPath:
         await self.cors.send(
             message, send=keep, request_headers=_WITH_ORIGIN if origin else _WITHOUT_ORIGIN
         )
-        return list(passed[0]["headers"])
+        return list(passed[0]["headers"]), security_headers(path)

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
 from app.api.csv_route import representation
+from app.api.observability import route_template
 from app.api.route_table import RouteTable
 from app.db.version import VersionReader
 from app.errors import Invalid
@@ -52,12 +53,9 @@ class Entry:
     etag: str
     headers: list[tuple[bytes, bytes]]
     body: bytes
-    route: Any  # the route that answered, so logs and metrics name it on a hit
-    path_params: dict[str, Any]
-    # The final headers of a hit, made once by the outer layers (`app.api.hit_path`).
-    prepared: dict[Any, list[tuple[bytes, bytes]]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    template: str  # the route that answered, so logs and metrics name it on a hit
+    # The final headers of a hit by status and Origin, made once (`app.api.hit_path`).
+    prepared: dict[tuple[int, bool], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -190,7 +188,7 @@ class HttpCacheMiddleware:
             await computing.wait()
             entry = self.cache.get(key, version) if self.cache is not None else None
         if entry is not None:
-            scope["route"], scope["path_params"] = entry.route, entry.path_params
+            scope["route_template"] = entry.template  # for the request log and metrics
             if if_none_match and etag_matches(if_none_match, entry.etag):
                 await self._not_modified(send, entry.etag)
             else:
@@ -268,8 +266,7 @@ class HttpCacheMiddleware:
                     str(state["etag"]),
                     start[0],
                     b"".join(parts),
-                    scope.get("route"),
-                    scope.get("path_params", {}),
+                    route_template(scope),
                 ),
             )
 

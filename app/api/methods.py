@@ -38,7 +38,8 @@ class Methods:
         try:
             await self.app(inner, receive, without_body)
         finally:
-            for name in ("route", "path_params"):  # for the request log and metrics
+            # for the request log and metrics
+            for name in ("route", "path_params", "route_template"):
                 if name in inner:
                     scope[name] = inner[name]
 

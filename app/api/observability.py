@@ -4,12 +4,15 @@ Nothing from request headers is logged but the request id, so neither keys nor
 `Authorization` headers can reach the logs.
 """
 
+import asyncio
 import json
-import logging
 import os
+import random
 import re
+import sys
 import time
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from prometheus_client import (
@@ -24,7 +27,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-log = logging.getLogger("enrollment_stats.access")
+_quote = json.encoder.encode_basestring  # a str as JSON, in C
 # `*_created` series: noise for counters that start with the process.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -99,7 +102,11 @@ class _Forward(Collector):
 
 def route_template(scope: Scope) -> str:
     """The matched route's template with its router's prefix (`/api/v1/courses/{slug}`),
-    so metrics have one series per route, not per URL; `unmatched` without a route."""
+    so metrics have one series per route, not per URL; `unmatched` without a route.
+    A cache hit names it in the scope (`route_template`), as the entry's route made it."""
+    known = scope.get("route_template")
+    if known is not None:
+        return str(known)
     route = scope.get("route")
     template = getattr(route, "path_format", None)
     if not template:
@@ -148,25 +155,59 @@ class RequestLog:
         the scope's state for the error handlers."""
         given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
         text = given.decode("latin-1")
-        request_id = text if _SAFE_ID.match(text) else os.urandom(16).hex()
+        # A new one from the process's own generator (seeded from the system's randomness,
+        # and again in each forked child): unique without a system call per request.
+        request_id = text if _SAFE_ID.match(text) else f"{random.getrandbits(128):032x}"
         scope.setdefault("state", {})["request_id"] = request_id
         return request_id
 
-    def record(self, scope: Scope, request_id: str, status: int, start: float) -> None:
-        """The request's metrics and access-log line."""
+    def record(
+        self, scope: Scope, request_id: str, status: int, start: float, route: str | None = None
+    ) -> None:
+        """The request's metrics and access-log line (`route`: its template, when known)."""
         seconds = time.perf_counter() - start
-        route = route_template(scope)
+        route = route or route_template(scope)
         self.metrics.observe(scope["method"], route, status, seconds)
         if self.access_log:
-            line: dict[str, Any] = {
-                "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "msg": "request",
-                "request_id": request_id,
-                "method": scope["method"],
-                "path": scope["path"],
-                "route": route,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 2),
-                "client": (scope.get("client") or ("", 0))[0],
-            }
-            log.info(json.dumps(line))
+            client = (scope.get("client") or ("", 0))[0]
+            _lines.add(
+                f'{{"ts":"{_iso_second(int(time.time()))}","msg":"request","request_id":"{request_id}",'
+                f'"method":{_quote(scope["method"])},"path":{_quote(scope["path"])},'
+                f'"route":{_quote(route)},"status":{status},'
+                f'"duration_ms":{round(seconds * 1000, 2)},"client":{_quote(client)}}}\n'
+            )
+
+
+class _Lines:
+    """Access-log lines, one JSON object each, written to standard output together once
+    per turn of the event loop (under load, one write for many requests). Through
+    `logging`, with a write per line, a line cost 23 µs, most of a cache hit."""
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+
+    def add(self, line: str) -> None:
+        """Write `line` before the event loop's next turn (at once, without a loop)."""
+        if not self.pending:
+            try:
+                asyncio.get_running_loop().call_soon(self.flush)
+            except RuntimeError:
+                self.pending.append(line)
+                self.flush()
+                return
+        self.pending.append(line)
+
+    def flush(self) -> None:
+        """Write every pending line."""
+        lines, self.pending = self.pending, []
+        sys.stdout.write("".join(lines))
+        sys.stdout.flush()
+
+
+_lines = _Lines()
+
+
+@lru_cache(maxsize=1)
+def _iso_second(second: int) -> str:
+    """A Unix second as ISO 8601 UTC (formatted once per second)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))

@@ -140,6 +140,13 @@ def make_sessionmaker(engine: Engine, *, write: bool = False) -> sessionmaker[Se
     return sessionmaker(bind, expire_on_commit=False)
 
 
+def session_engine(factory: sessionmaker[Session]) -> Engine:
+    """The engine a session factory binds to."""
+    bind = factory.kw["bind"]
+    assert isinstance(bind, Engine)
+    return bind
+
+
 def lock_course(session: Session, course_id: int) -> None:
     """Serialize writers of one course's figures, so R2/R3 checks see each other.
 

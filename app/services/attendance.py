@@ -5,9 +5,10 @@ keeps a revision, refreshes the course-year totals and lands in the audit log.
 """
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import FromClause, Row, Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,25 +21,48 @@ from app.schemas.writes import FigureIn, FigurePatch
 from app.services import audit, idempotency, totals
 from app.services.audit import Actor
 from app.services.catalog import get_course
-from app.services.history import figure_view
-from app.services.pagination import PageResult, paginate
+from app.services.history import AS_OF, figure_view
+from app.services.pagination import PageResult, Pages
 
 
-def _rows(as_of: datetime | None) -> tuple[Select[Any], Any]:
-    """Select figure rows (with the course slug as `course`) and the view they come from."""
-    view = figure_view(as_of)
+@lru_cache(maxsize=2)
+def _rows(as_of: bool) -> tuple[Select[Any], FromClause]:
+    """Figure rows with the course slug as `course`, live or (with `as_of` bound) as they
+    stood at a moment, and the view they come from: built once."""
+    view = figure_view(AS_OF if as_of else None)
     query = select(*view.c, Course.slug.label("course")).join(Course, Course.id == view.c.course_id)
     return query, view
 
 
+@lru_cache(maxsize=2)
+def _one(as_of: bool) -> Select[Any]:
+    query, view = _rows(as_of)
+    return query.where(view.c.id == bindparam("figure_id"))
+
+
 def get_figure_row(session: Session, *, figure_id: int, as_of: datetime | None = None) -> Row[Any]:
     """One figure as it stands (or stood at `as_of`), or 404."""
-    query, view = _rows(as_of)
-    row = session.execute(query.where(view.c.id == figure_id)).one_or_none()
+    params = {"figure_id": figure_id, **({} if as_of is None else {"as_of": as_of})}
+    row = session.execute(_one(as_of is not None), params).one_or_none()
     if row is None:
         when = "" if as_of is None else f" as of {as_of.isoformat()}"
         raise NotFound(f"No attendance figure {figure_id}{when}.")
     return row
+
+
+@lru_cache(maxsize=64)
+def _listing(filters: frozenset[str], as_of: bool) -> Pages:
+    """The statements listing figures with these filters (bound by name): one per shape."""
+    query, view = _rows(as_of)
+    if "course" in filters:
+        query = query.where(Course.slug == bindparam("course"))
+    if "year" in filters:
+        query = query.where(view.c.year == bindparam("year"))
+    if "year_from" in filters:
+        query = query.where(view.c.year >= bindparam("year_from"))
+    if "year_to" in filters:
+        query = query.where(view.c.year <= bindparam("year_to"))
+    return Pages.of(query, view.c.id)
 
 
 def list_figures(
@@ -52,22 +76,22 @@ def list_figures(
     limit: int,
     cursor: str | None,
 ) -> PageResult[Row[Any]]:
-    """Figures matching every filter, in the order they were first recorded."""
+    """Figures matching every filter, in the order they were first recorded; an unknown
+    course is a 404."""
     if year_from is not None and year_to is not None and year_from > year_to:
         raise Invalid(
             f"year_from ({year_from}) is after year_to ({year_to}).",
             errors=[{"field": "year_from", "message": "must not be after year_to"}],
         )
-    query, view = _rows(as_of)
-    if course is not None:
-        query = query.where(view.c.course_id == get_course(session, slug=course).id)
-    if year is not None:
-        query = query.where(view.c.year == year)
-    if year_from is not None:
-        query = query.where(view.c.year >= year_from)
-    if year_to is not None:
-        query = query.where(view.c.year <= year_to)
-    return paginate(session, query, key=view.c.id, limit=limit, cursor=cursor, rows=True)
+    given = {"course": course, "year": year, "year_from": year_from, "year_to": year_to}
+    params: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    pages = _listing(frozenset(params), as_of is not None)
+    if as_of is not None:
+        params["as_of"] = as_of
+    page = pages.rows(session, params, limit=limit, cursor=cursor)
+    if course is not None and page.total == 0:
+        get_course(session, slug=course)  # 404 for a course that does not exist
+    return page
 
 
 # --- writes -----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import FromClause, Table, func, select
+from sqlalchemy import BindParameter, FromClause, Table, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.db.models import AuditEntry, Figure, FigureRevision
@@ -66,7 +66,10 @@ def parse_moment(text: str, *, field: str, day_end: bool) -> datetime:
         return (datetime.min if shift > timedelta() else datetime.max).replace(tzinfo=UTC)
 
 
-def figure_view(as_of: datetime | None) -> FromClause:
+AS_OF = bindparam("as_of", type_=FigureRevision.recorded_at.type)  # a moment, bound later
+
+
+def figure_view(as_of: datetime | BindParameter[datetime] | None) -> FromClause:
     """The live figures, or those in force at `as_of`, with the `figures` table's columns.
 
     As of a moment, a figure is its latest revision recorded by then, unless that is

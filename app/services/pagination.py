@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.errors import Invalid
 
 T = TypeVar("T")
+Key = ColumnElement[int] | InstrumentedAttribute[int]
 
 
 @dataclass(frozen=True)
@@ -46,26 +47,67 @@ def decode_cursor(cursor: str) -> int:
     return after
 
 
+@dataclass(frozen=True)
+class Pages:
+    """A query's statements for keyset pages, ordered by an integer key: the count over
+    every page, the first page and the page after a key, with `limit` and `after` as
+    parameters. Built once, they serve every page of every request of that shape."""
+
+    count: Select[Any]
+    first: Select[Any]
+    after: Select[Any]
+    key: str
+
+    @classmethod
+    def of(cls, query: Select[Any], key: Key) -> "Pages":
+        """The statements for `query`, ordered by `key`."""
+        page = query.order_by(key).limit(bindparam("limit"))
+        return cls(
+            count=select(func.count()).select_from(query.order_by(None).subquery()),
+            first=page,
+            after=page.where(key > bindparam("after")),
+            key=str(key.key),
+        )
+
+    def rows(
+        self, session: Session, params: dict[str, Any], *, limit: int, cursor: str | None
+    ) -> PageResult[Row[Any]]:
+        """One page of whole rows, run on the session's connection (no ORM)."""
+        connection = session.connection()
+        total = connection.execute(self.count, params).scalar() or 0
+        query, params = self._page(params, limit, cursor)
+        return self._result(list(connection.execute(query, params).all()), total, limit)
+
+    def entities(
+        self, session: Session, params: dict[str, Any], *, limit: int, cursor: str | None
+    ) -> PageResult[Any]:
+        """One page of the query's single ORM entity."""
+        total = session.execute(self.count, params).scalar() or 0
+        query, params = self._page(params, limit, cursor)
+        return self._result(list(session.execute(query, params).scalars().unique()), total, limit)
+
+    def _page(
+        self, params: dict[str, Any], limit: int, cursor: str | None
+    ) -> tuple[Select[Any], dict[str, Any]]:
+        if cursor is None:
+            return self.first, {**params, "limit": limit + 1}
+        return self.after, {**params, "limit": limit + 1, "after": decode_cursor(cursor)}
+
+    def _result(self, items: list[Any], total: int, limit: int) -> PageResult[Any]:
+        more = len(items) > limit
+        items = items[:limit]
+        after = encode_cursor(getattr(items[-1], self.key)) if more else None
+        return PageResult(items, total, after)
+
+
 def paginate(
     session: Session,
     query: Select[T],
     *,
-    key: ColumnElement[int] | InstrumentedAttribute[int],
+    key: Key,
     limit: int,
     cursor: str | None,
-    rows: bool = False,
 ) -> PageResult[Any]:
-    """Run `query` one page at a time, ordered by the integer `key` (keyset, not offset).
-
-    Items are the query's single entity, or whole rows with `rows=True`.
-    """
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    page_query = query.order_by(key).limit(limit + 1)
-    if cursor is not None:
-        page_query = page_query.where(key > decode_cursor(cursor))
-    result = session.execute(page_query)
-    items = list(result.all() if rows else result.scalars().unique())
-    more = len(items) > limit
-    items = items[:limit]
-    name = str(key.key)
-    return PageResult(items, total, encode_cursor(getattr(items[-1], name)) if more else None)
+    """Run `query` (of one ORM entity) one page at a time, ordered by the integer `key`
+    (keyset, not offset)."""
+    return Pages.of(query, key).entities(session, {}, limit=limit, cursor=cursor)
