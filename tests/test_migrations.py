@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, func, inspect, select
 
 from app.db import migrate
 from app.db.base import Base
@@ -46,6 +46,15 @@ def test_upgrade_downgrade_upgrade_has_no_drift(empty_database_url: str) -> None
     assert drift(url) == []
     assert migrate.current_revision(engine) == migrate.head_revision()
     engine.dispose()
+
+
+def test_revision_ids_fit_alembic_version_on_postgresql() -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate._config())
+    ids = [s.revision for s in script.walk_revisions()]
+    assert len(ids) == 10
+    assert [i for i in ids if len(i) > 32] == []  # alembic_version is VARCHAR(32)
 
 
 @pytest.mark.skipif(on_postgres(), reason="SQLite connection settings")
@@ -110,3 +119,66 @@ def test_total_history_backfill_agrees_with_the_write_path(
     migrate.downgrade(engine, "2026_11_29_write_events")
     migrate.upgrade(engine)
     assert history() == by_writes
+
+
+def test_first_vintages_live_in_figures_and_the_migration_moves_them_both_ways(
+    engine: Engine, add_figure: AddFigure
+) -> None:
+    from app.db.models import FigureRevision
+    from app.schemas.resources import attendance_out, revision_out
+    from app.schemas.writes import FigurePatch
+    from app.services import history
+
+    add_figure("basic-sro", "2019-09/2019-12", 600)
+    add_figure("basic-sro", "2018-01/2018-08", 1500)
+    writer = make_sessionmaker(engine, write=True)
+    with transaction(writer) as session:
+        ids = dict(session.execute(select(Figure.completions, Figure.id)).all())
+        revised, deleted = ids[600], ids[1500]
+        attendance.revise(
+            session, figure_id=revised, data=FigurePatch(completions=650), actor=Actor("editor")
+        )
+    with transaction(writer) as session:
+        attendance.delete(session, figure_id=deleted, actor=Actor("remover"))
+
+    def revision_rows() -> int:
+        with engine.connect() as conn:
+            return conn.scalar(select(func.count()).select_from(FigureRevision)) or 0
+
+    def answers() -> tuple[object, ...]:
+        with transaction(make_sessionmaker(engine)) as session:
+            every = sorted({*ids.values(), *session.scalars(select(Figure.id))})
+            revisions = {
+                i: [revision_out(r).model_dump() for r in history.revisions(session, figure_id=i)]
+                for i in every
+            }
+            moments = sorted(set(session.scalars(select(FigureRevision.recorded_at))))
+            as_of = [
+                [
+                    attendance_out(r).model_dump()
+                    for r in attendance.list_figures(
+                        session, as_of=m, limit=1000, cursor=None
+                    ).items
+                ]
+                for m in moments
+            ]
+            return revisions, as_of
+
+    # The seed's 12 figures and the one still at its first vintage have no revision
+    # rows; the revised one has two (its first, copied, and its second), the deleted
+    # one two (its first and the delete).
+    assert revision_rows() == 4
+    before = answers()
+    revisions = before[0]
+    assert [r["action"] for r in revisions[revised]] == ["create", "update"]  # type: ignore[index]
+    assert [r["recorded_by"] for r in revisions[revised]] == ["test", "editor"]  # type: ignore[index]
+    assert [r["action"] for r in revisions[deleted]] == ["create", "delete"]  # type: ignore[index]
+    assert revisions[1][0]["recorded_by"] == "seed"  # type: ignore[index]
+    # As of each write: both figures made, then revised, then one deleted.
+    assert [len(page) for page in before[1]] == [13, 14, 14, 13]  # type: ignore[arg-type]
+
+    migrate.downgrade(engine, "2026_11_29_total_history")
+    assert revision_rows() == 4 + 12  # every first vintage written back
+    migrate.upgrade(engine)
+    assert revision_rows() == 4
+    assert answers() == before

@@ -60,11 +60,28 @@ class Source(Base):
     __table_args__ = (UniqueConstraint("title", "publisher", "published_on"),)
 
 
+# What a revision may change besides the course and period.
+FIGURE_VALUES = ("completions", "status", "note", "source_id")
+# A figure's vintage: the columns `figures` and `figure_revisions` share (the figure's
+# id is `id` in one and `figure_id` in the other).
+VINTAGE = (
+    "id",
+    "course_id",
+    "year",
+    "start_month",
+    "end_month",
+    *FIGURE_VALUES,
+    "revision",
+    "recorded_at",
+)
+
+
 class Figure(Base):
     """The live value of one course's completions in one period.
 
-    `revision` and `recorded_at` describe the current vintage; earlier vintages are
-    kept apart from this table, so it always holds exactly the figures in force.
+    `revision`, `recorded_at` and `recorded_by` describe the current vintage; earlier
+    vintages are kept apart from this table, so it always holds exactly the figures in
+    force.
     """
 
     __tablename__ = "figures"
@@ -80,6 +97,7 @@ class Figure(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="RESTRICT"))
     revision: Mapped[int] = mapped_column(default=1)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by: Mapped[str | None] = mapped_column(String(100))  # the key that wrote it
 
     course: Mapped[Course] = relationship(lazy="joined", innerjoin=True)
 
@@ -145,9 +163,11 @@ class CourseYearTotalHistory(Base):
 class FigureRevision(Base):
     """One vintage of a figure: its values from `recorded_at` until the next revision.
 
-    Written with every create, revision and delete (`action`), never changed, so
-    `as_of` answers and `/revisions` can show what was known when. A delete is a
-    revision too: the last values, marked `delete`.
+    Written with every revision and delete (`action`), never changed, so `as_of`
+    answers and `/revisions` can show what was known when. A delete is a revision
+    too: the last values, marked `delete`. A figure never revised has no rows here:
+    its one vintage is its row in `figures` (an import of a million new figures
+    writes them once); its first revise or delete copies that vintage here first.
     """
 
     __tablename__ = "figure_revisions"

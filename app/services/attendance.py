@@ -12,7 +12,7 @@ from sqlalchemy import FromClause, Row, Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db.models import Course, Figure, FigureRevision, Source
+from app.db.models import FIGURE_VALUES, Course, Figure, Source
 from app.db.session import lock_course, write_time
 from app.domain import periods
 from app.domain.rules import Violation, check_figure
@@ -21,7 +21,7 @@ from app.schemas.writes import FigureIn, FigurePatch
 from app.services import audit, idempotency, totals
 from app.services.audit import Actor
 from app.services.catalog import get_course
-from app.services.history import AS_OF, figure_view
+from app.services.history import AS_OF, figure_view, keep_first_vintage, vintage
 from app.services.pagination import PageResult, Pages
 
 
@@ -176,24 +176,6 @@ def check(
     )
 
 
-def _revision(figure: Figure, action: str, actor: Actor) -> FigureRevision:
-    return FigureRevision(
-        figure_id=figure.id,
-        revision=figure.revision,
-        action=action,
-        course_id=figure.course_id,
-        year=figure.year,
-        start_month=figure.start_month,
-        end_month=figure.end_month,
-        completions=figure.completions,
-        status=figure.status,
-        note=figure.note,
-        source_id=figure.source_id,
-        recorded_at=figure.recorded_at,
-        recorded_by=actor.name,
-    )
-
-
 def _flush(session: Session, course: Course, period: periods.Period) -> None:
     """Flush; R1's unique constraint is the last word when writers race."""
     try:
@@ -206,7 +188,7 @@ def _flush(session: Session, course: Course, period: periods.Period) -> None:
 
 
 def create(session: Session, *, data: FigureIn, actor: Actor) -> Figure:
-    """Store a new figure (R1–R4), its first revision and an audit entry."""
+    """Store a new figure (R1–R4), its first vintage in itself, and an audit entry."""
     course = _course_for_write(session, data.course)
     period = data.period_value()
     _source(session, data.source_id)
@@ -222,10 +204,10 @@ def create(session: Session, *, data: FigureIn, actor: Actor) -> Figure:
         source_id=data.source_id,
         revision=1,
         recorded_at=write_time(session),
+        recorded_by=actor.name,
     )
     session.add(figure)
     _flush(session, course, period)
-    session.add(_revision(figure, "create", actor))
     totals.refresh(session, [(course.id, period.year)])
     audit.record(
         session,
@@ -282,7 +264,7 @@ def revise(
         period = data.parsed_period() or periods.Period(
             figure.year, figure.start_month, figure.end_month
         )
-        values = {k: getattr(data, k) for k in ("completions", "status", "note", "source_id")}
+        values = {k: getattr(data, k) for k in FIGURE_VALUES}
         values = {k: v for k, v in values.items() if k in fields and (v is not None or k == "note")}
     if "source_id" in values:
         _source(session, values["source_id"])
@@ -297,6 +279,7 @@ def revise(
     )
     if unchanged:
         return figure
+    keep_first_vintage(session, figure)
     figure.course_id = course.id
     figure.year, figure.start_month, figure.end_month = (
         period.year,
@@ -307,8 +290,9 @@ def revise(
         setattr(figure, k, v)
     figure.revision += 1
     figure.recorded_at = write_time(session)
+    figure.recorded_by = actor.name
     _flush(session, course, period)
-    session.add(_revision(figure, "update", actor))
+    session.add(vintage(figure, "update"))
     totals.refresh(session, {old_key, (course.id, period.year)})
     audit.record(
         session,
@@ -325,9 +309,11 @@ def delete(session: Session, *, figure_id: int, actor: Actor, if_match: str | No
     """Remove a figure from current answers; its revisions (and `as_of` answers) keep it."""
     figure = _locked_figure(session, figure_id, if_match)
     before = snapshot(figure, figure.course.slug)
+    keep_first_vintage(session, figure)
     figure.revision += 1
     figure.recorded_at = write_time(session)
-    session.add(_revision(figure, "delete", actor))
+    figure.recorded_by = actor.name
+    session.add(vintage(figure, "delete"))
     key = (figure.course_id, figure.year)
     session.delete(figure)
     idempotency.forget(session, location=f"/api/v1/attendance/{figure_id}")

@@ -2,11 +2,22 @@
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import BindParameter, FromClause, Table, bindparam, func, select
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    FromClause,
+    Table,
+    bindparam,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
-from app.db.models import AuditEntry, Figure, FigureRevision
+from app.db.models import VINTAGE, AuditEntry, Figure, FigureRevision
 from app.errors import Invalid, NotFound
 
 _AS_OF = re.compile(
@@ -81,28 +92,52 @@ def figure_view(as_of: datetime | BindParameter[datetime] | None) -> FromClause:
         table = Figure.__table__
         assert isinstance(table, Table)
         return table
-    r, later = FigureRevision, aliased(FigureRevision)
+    r, later, f = FigureRevision, aliased(FigureRevision), Figure
     latest = (
         select(func.max(later.revision))
         .where(later.figure_id == r.figure_id, later.recorded_at <= as_of)
         .scalar_subquery()
     )
-    return (
+    revised = select(r.figure_id.label("id"), *(getattr(r, c) for c in VINTAGE[1:])).where(
+        r.recorded_at <= as_of, r.action != "delete", r.revision == latest
+    )
+    # A figure never revised has no revision rows: its one vintage is in `figures`.
+    first = select(f.id, *(getattr(f, c) for c in VINTAGE[1:])).where(
+        f.revision == 1, f.recorded_at <= as_of
+    )
+    return union_all(revised, first).subquery("figures_as_of")
+
+
+def vintage(figure: Figure, action: str) -> FigureRevision:
+    """The figure's current values as a revision row, recorded by whom `figures` says."""
+    return FigureRevision(
+        figure_id=figure.id,
+        action=action,
+        recorded_by=figure.recorded_by,
+        **{c: getattr(figure, c) for c in VINTAGE[1:]},
+    )
+
+
+def keep_first_vintage(session: Session, figure: Figure) -> None:
+    """Before a figure's first revise or delete: copy its first vintage, kept in
+    `figures` alone until now, among its revisions."""
+    if figure.revision == 1:
+        session.add(vintage(figure, "create"))
+
+
+def vintages() -> CompoundSelect[Any]:
+    """Every vintage of every figure, as revision rows (`figure_id`, `action`, the
+    figure's columns, `recorded_by`): those stored, and the one of each figure never
+    revised."""
+    r, f = FigureRevision, Figure
+    return union_all(
+        select(r.figure_id, r.action, *(getattr(r, c) for c in VINTAGE[1:]), r.recorded_by),
         select(
-            r.figure_id.label("id"),
-            r.course_id,
-            r.year,
-            r.start_month,
-            r.end_month,
-            r.completions,
-            r.status,
-            r.note,
-            r.source_id,
-            r.revision,
-            r.recorded_at,
-        )
-        .where(r.recorded_at <= as_of, r.action != "delete", r.revision == latest)
-        .subquery("figures_as_of")
+            f.id.label("figure_id"),
+            literal("create").label("action"),
+            *(getattr(f, c) for c in VINTAGE[1:]),
+            f.recorded_by,
+        ).where(f.revision == 1),
     )
 
 
@@ -122,6 +157,11 @@ def revisions(session: Session, *, figure_id: int) -> list[FigureRevision]:
             .order_by(FigureRevision.revision)
         )
     )
-    if not found:
+    if found:
+        return found
+    figure = session.get(Figure, figure_id)
+    if figure is None:
         raise NotFound(f"No attendance figure {figure_id} was ever recorded.")
-    return found
+    first = vintage(figure, "create")  # never revised: its one vintage, not stored apart
+    first.course = figure.course
+    return [first]

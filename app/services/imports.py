@@ -22,10 +22,18 @@ from itertools import islice
 from typing import Any, Literal, NamedTuple
 
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, case, insert, literal, select, update
+from sqlalchemy import Select, Table, bindparam, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from app.db.models import MAX_COMPLETIONS, Course, Figure, FigureRevision, Source
+from app.db.models import (
+    FIGURE_VALUES,
+    MAX_COMPLETIONS,
+    VINTAGE,
+    Course,
+    Figure,
+    FigureRevision,
+    Source,
+)
 from app.db.session import bulk_insert, lock_course, stored_value, write_time
 from app.domain import periods
 from app.domain.cells import neutralise, restore
@@ -38,21 +46,9 @@ from app.services.audit import Actor
 Mode = Literal["create", "upsert"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLUMNS = ("course", "period", "completions", "status", "note", "source_id")
-VALUE_FIELDS = ("completions", "status", "note", "source_id")
 BATCH = 10_000
 MAX_ERRORS = 1_000  # an error report is bounded, however bad the file
-NEW_FIGURE_COLUMNS = (
-    "course_id",
-    "year",
-    "start_month",
-    "end_month",
-    "completions",
-    "status",
-    "note",
-    "source_id",
-    "revision",
-    "recorded_at",
-)
+NEW_FIGURE_COLUMNS = (*VINTAGE[1:], "recorded_by")
 
 
 @dataclass
@@ -100,7 +96,11 @@ def parse_csv(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
         _check_header(header, "CSV")
         for record in reader:
             if record:
-                yield {k: restore(v) for k, v in zip(header, record, strict=False) if v}
+                yield {
+                    k: restore(v) if v[0] == "'" else v  # the check inline: 6 M cells
+                    for k, v in zip(header, record, strict=False)
+                    if v
+                }
     except csv.Error as exc:
         raise Invalid(
             f"The CSV cannot be read near line {reader.line_num}: {exc}.",
@@ -322,12 +322,7 @@ class _Plan:
 
 
 def _values(r: Row) -> dict[str, Any]:
-    return {
-        "completions": r.completions,
-        "status": r.status,
-        "note": r.note,
-        "source_id": r.source_id,
-    }
+    return {k: getattr(r, k) for k in FIGURE_VALUES}
 
 
 def _plan(course: Course, stored: list[Any], rows: list[Row], check: _Check, today: date) -> _Plan:
@@ -556,6 +551,7 @@ def _store(
                     r.source_id,
                     1,
                     recorded_at,
+                    actor.name,
                 )
                 for cid, r in batch
             ],
@@ -572,9 +568,11 @@ def _store(
             source_id=bindparam("b_source_id"),
             revision=table.c.revision + 1,
             recorded_at=bindparam("b_recorded_at"),
+            recorded_by=actor.name,
         )
     )
     for batch in _batches(revises):
+        _keep_first_vintages(session, [old.id for old, _ in batch])
         session.execute(
             change,
             [
@@ -587,42 +585,17 @@ def _store(
             ],
         )
         report.revised += len(batch)
-    # Every figure this import wrote carries `now`: one statement keeps their revisions.
-    f, rev = Figure, FigureRevision
-    session.execute(
-        insert(rev).from_select(
-            [
-                rev.figure_id,
-                rev.revision,
-                rev.action,
-                rev.course_id,
-                rev.year,
-                rev.start_month,
-                rev.end_month,
-                rev.completions,
-                rev.status,
-                rev.note,
-                rev.source_id,
-                rev.recorded_at,
-                rev.recorded_by,
-            ],
-            select(
-                f.id,
-                f.revision,
-                case((f.revision == 1, "create"), else_="update"),
-                f.course_id,
-                f.year,
-                f.start_month,
-                f.end_month,
-                f.completions,
-                f.status,
-                f.note,
-                f.source_id,
-                f.recorded_at,
-                literal(actor.name),
-            ).where(f.recorded_at == now),
+    # Every figure this import revised carries `now`: one statement keeps the new
+    # vintages. A created figure keeps its first vintage in `figures` alone.
+    if report.revised:
+        f = Figure
+        session.execute(
+            _copy_vintages(
+                select(f.id, literal("update"), *_vintage_columns(f)).where(
+                    f.recorded_at == now, f.revision > 1
+                )
+            )
         )
-    )
     touched = {k: list(p.figures.values()) for k, p in plans.items() if p.creates or p.revises}
     totals.replace(session, touched, stale=[k for k in touched if plans[k].stored])
     audit.record(
@@ -639,12 +612,35 @@ def _store(
     )
 
 
+def _vintage_columns(f: type[Figure]) -> list[Any]:
+    return [getattr(f, c) for c in VINTAGE[1:]] + [f.recorded_by]
+
+
+def _copy_vintages(rows: Select[Any]) -> Any:
+    """INSERT into the revisions of `rows` (figure id, action, the vintage's columns)."""
+    rev = FigureRevision
+    columns = [rev.figure_id, rev.action, *(getattr(rev, c) for c in VINTAGE[1:])]
+    return insert(rev).from_select([*columns, rev.recorded_by], rows)
+
+
+def _keep_first_vintages(session: Session, figure_ids: list[int]) -> None:
+    """Before revising these figures: copy the first vintage of those never revised."""
+    f = Figure
+    session.execute(
+        _copy_vintages(
+            select(f.id, literal("create"), *_vintage_columns(f)).where(
+                f.id.in_(figure_ids), f.revision == 1
+            )
+        )
+    )
+
+
 def export_rows(session: Session) -> Iterator[dict[str, Any]]:
     """Every live figure in import columns, in the order they were first recorded."""
     f = Figure
     query = (
         select(
-            Course.slug, f.year, f.start_month, f.end_month, *(getattr(f, k) for k in VALUE_FIELDS)
+            Course.slug, f.year, f.start_month, f.end_month, *(getattr(f, k) for k in FIGURE_VALUES)
         )
         .join(Course, Course.id == f.course_id)
         .order_by(f.id)

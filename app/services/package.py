@@ -37,6 +37,7 @@ from app.db.models import (
 from app.domain import periods
 from app.domain.cells import neutralise, restore
 from app.errors import Conflict, Invalid
+from app.services.history import vintages
 
 DESCRIPTOR = "datapackage.json"
 BATCH = 5_000
@@ -80,7 +81,8 @@ RESOURCES = (
     Resource(
         "figure_revisions",
         _table(FigureRevision),
-        "Every value each figure has had (deleted figures' too), by whom and when",
+        "Every earlier value of each revised or deleted figure, by whom and when "
+        "(a figure never revised has its one value in figures)",
         public=True,
         foreign_keys=(("course_id", "courses"), ("source_id", "sources")),
     ),
@@ -276,19 +278,19 @@ def _rebuild_totals(session: Session) -> None:
     """Course-year totals and their history, replaying the revisions in time order: a
     course-year's total after each moment one of its figures changed (R5), valid until
     the next such moment, as the write path records them."""
-    fr = FigureRevision
+    v = vintages().subquery()
     rows = session.execute(
         select(
-            fr.course_id,
-            fr.year,
-            fr.recorded_at,
-            fr.figure_id,
-            fr.action,
-            fr.start_month,
-            fr.end_month,
-            fr.completions,
+            v.c.course_id,
+            v.c.year,
+            v.c.recorded_at,
+            v.c.figure_id,
+            v.c.action,
+            v.c.start_month,
+            v.c.end_month,
+            v.c.completions,
         )
-        .order_by(fr.course_id, fr.year, fr.recorded_at, fr.figure_id, fr.revision)
+        .order_by(v.c.course_id, v.c.year, v.c.recorded_at, v.c.figure_id, v.c.revision)
         .execution_options(yield_per=BATCH)
     )
     history: list[dict[str, Any]] = []

@@ -26,10 +26,10 @@ class SeedReport:
 
 
 def is_blank(session: Session) -> bool:
-    """Nothing but keys was ever stored: no course, no source, no figure history."""
+    """Nothing but keys was ever stored: no course, no source, no figure, no history."""
     return not any(
         session.scalar(select(exists().select_from(model)))
-        for model in (Course, Source, FigureRevision)
+        for model in (Course, Source, Figure, FigureRevision)
     )
 
 

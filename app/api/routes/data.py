@@ -42,7 +42,7 @@ DESCRIPTOR_EXAMPLE = {
 }
 FIGURES_EXAMPLE = (
     "id,course_id,year,start_month,end_month,completions,status,note,source_id,revision,"
-    "recorded_at\n2,1,2019,1,8,2516,final,,1,1,2026-11-28T18:20:00.123456Z\n"
+    "recorded_at,recorded_by\n2,1,2019,1,8,2516,final,,1,1,2026-11-28T18:20:00.123456Z,seed\n"
 )
 
 
