@@ -82,7 +82,7 @@ def write_sqlite(path: Path, courses: int, years: int) -> int:
     """A database with the figures written straight in, for read benchmarks.
 
     Faster than an import, and the course-year totals are refreshed the way writes
-    do; the figures have no revisions, so `as_of` answers on it are empty.
+    do; each figure is at its first vintage (kept in `figures`, as writes keep it).
     """
     prepare(path, courses)
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
