@@ -319,6 +319,15 @@ class _Plan:
     unchanged: int = 0
     figures: dict[periods.Period, periods.Figure] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    total: periods.YearTotal | None = None  # once checked, instead of `figures`
+
+    def settle(self) -> "_Plan":
+        """Checked and sound: keep the course-year's total, let go of its figures (a
+        million rows' worth of them would otherwise stay until the import is stored)."""
+        if not self.errors:
+            self.total = periods.year_total(self.figures.values())
+            self.figures = {}
+        return self
 
 
 def _values(r: Row) -> dict[str, Any]:
@@ -362,8 +371,10 @@ def _plan(course: Course, stored: list[Any], rows: list[Row], check: _Check, tod
             plan.creates.append(r)
         else:
             plan.revises.append((old, r))
-    if plan.errors or periods.consistent(plan.figures.values()):
+    if plan.errors:
         return plan
+    if periods.consistent(plan.figures.values()):
+        return plan.settle()
     # Some row breaks R2 or R3: replay the rows one by one to name the culprits.
     plan.figures = {p: f for p, f in plan.figures.items() if p in existing}
     for r in plan.creates + [r for _, r in plan.revises]:
@@ -372,7 +383,7 @@ def _plan(course: Course, stored: list[Any], rows: list[Row], check: _Check, tod
             plan.errors += problems
         else:
             plan.figures[r.period] = periods.Figure(r.period, r.completions, f"row {r.number}")
-    return plan
+    return plan.settle()
 
 
 def _row_checks(
@@ -596,8 +607,8 @@ def _store(
                 )
             )
         )
-    touched = {k: list(p.figures.values()) for k, p in plans.items() if p.creates or p.revises}
-    totals.replace(session, touched, stale=[k for k in touched if plans[k].stored])
+    touched = {k: p.total for k, p in plans.items() if p.creates or p.revises}
+    totals.put(session, touched, stale=[k for k in touched if plans[k].stored])
     audit.record(
         session,
         actor,

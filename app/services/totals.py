@@ -1,12 +1,12 @@
 """Course-year totals (R5), kept in step with the figures they sum, with their history.
 
-Every change to figures ends with `refresh` (or, for imports that hold the figures
-already, `replace`) for the course-years it touched, in the same transaction, so
+Every change to figures ends with `refresh` (or, for imports that computed the
+totals already, `put`) for the course-years it touched, in the same transaction, so
 aggregate reads can trust `course_year_totals`.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from itertools import islice
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.db.models import CourseYearTotal, CourseYearTotalHistory, Figure
 from app.db.session import write_time
 from app.domain.periods import Figure as PeriodFigure
-from app.domain.periods import Period, months_mask, year_total
+from app.domain.periods import Period, YearTotal, months_mask, year_total
 
 Key = tuple[int, int]  # (course_id, year)
 CHUNK = 500
@@ -44,18 +44,18 @@ def as_period_figure(row: Any) -> PeriodFigure:
     return PeriodFigure(Period(row.year, row.start_month, row.end_month), row.completions)
 
 
-def replace(
+def put(
     session: Session,
-    figures: Mapping[Key, Sequence[PeriodFigure]],
+    totals: Mapping[Key, YearTotal | None],
     *,
     stale: Iterable[Key] | None = None,
 ) -> None:
-    """Rewrite the totals of these course-years from their complete sets of figures.
+    """Store the totals of these course-years (None: no figures left).
 
     `stale` names the course-years that may have a stored total (by default all of
     them); an import of new course-years skips deleting what cannot exist.
     """
-    old = set(figures) if stale is None else set(stale)
+    old = set(totals) if stale is None else set(stale)
     now = write_time(session)
     t, h = CourseYearTotal, CourseYearTotalHistory
     for chunk in _chunks(old):
@@ -64,11 +64,11 @@ def replace(
         # History: a total made earlier in this same write is replaced, not closed.
         session.execute(delete(h).where(in_chunk, h.valid_from == now))
         session.execute(update(h).where(in_chunk, h.valid_to.is_(None)).values(valid_to=now))
-    for chunk in _chunks(figures):
+    for chunk in _chunks(totals):
         fresh = []
         for course_id, year in chunk:
-            if figures[course_id, year]:
-                total = year_total(figures[course_id, year])
+            total = totals[course_id, year]
+            if total is not None:
                 fresh.append(
                     {
                         "course_id": course_id,
@@ -87,4 +87,5 @@ def refresh(session: Session, keys: Iterable[Key]) -> None:
     session.flush()
     wanted = set(keys)
     rows = stored(session, wanted)
-    replace(session, {k: [as_period_figure(r) for r in rows.get(k, [])] for k in wanted})
+    figures = {k: [as_period_figure(r) for r in rows.get(k, [])] for k in wanted}
+    put(session, {k: year_total(f) if f else None for k, f in figures.items()})
