@@ -39,7 +39,7 @@ _WITHOUT_ORIGIN = Headers(raw=[])
 
 
 MEMO = 10_000  # request targets whose cache keys are remembered (then all forgotten)
-MEMO_QUERY = 512  # longer query strings are not remembered
+MEMO_TARGET = 1024  # characters of path, query and Accept: longer ones are not remembered
 _UNCACHEABLE = ("", "", "")
 
 
@@ -125,7 +125,7 @@ class HitPath:
             query = parse_qsl(raw, keep_blank_values=True) if raw else []
             if not any(k == "as_of" for k, _ in query):
                 key = cache_key(self.table, path, query, accept) or _UNCACHEABLE
-        if len(query_string) <= MEMO_QUERY:
+        if len(path) + len(query_string) + len(accept) <= MEMO_TARGET:  # memory: ~10 MB
             if len(self.keys) >= MEMO:
                 self.keys.clear()
             self.keys[memo] = key

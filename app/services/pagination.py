@@ -73,18 +73,19 @@ class Pages:
         self, session: Session, params: dict[str, Any], *, limit: int, cursor: str | None
     ) -> PageResult[Row[Any]]:
         """One page of whole rows, run on the session's connection (no ORM)."""
+        query, page_params = self._page(params, limit, cursor)  # a bad cursor: 422 first
         connection = session.connection()
         total = connection.execute(self.count, params).scalar() or 0
-        query, params = self._page(params, limit, cursor)
-        return self._result(list(connection.execute(query, params).all()), total, limit)
+        return self._result(list(connection.execute(query, page_params).all()), total, limit)
 
     def entities(
         self, session: Session, params: dict[str, Any], *, limit: int, cursor: str | None
     ) -> PageResult[Any]:
         """One page of the query's single ORM entity."""
+        query, page_params = self._page(params, limit, cursor)
         total = session.execute(self.count, params).scalar() or 0
-        query, params = self._page(params, limit, cursor)
-        return self._result(list(session.execute(query, params).scalars().unique()), total, limit)
+        items = list(session.execute(query, page_params).scalars().unique())
+        return self._result(items, total, limit)
 
     def _page(
         self, params: dict[str, Any], limit: int, cursor: str | None
