@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import Databases, on_postgres, run_cli, sqlite_url
+from tests.conftest import CLI, Databases, on_postgres, run_cli, sqlite_url
 from tests.test_cli import serving
 from tests.test_conformance import bearer
 
@@ -185,7 +185,7 @@ def test_a_package_is_restored_into_an_empty_database_only(tmp_path: Path) -> No
     run_cli("seed", cwd=tmp_path, database_url=url)
     run_cli("export", "--package", str(tmp_path / "p"), cwd=tmp_path, database_url=url)
     refused = subprocess.run(
-        [str(Path(sys.executable).with_name("enrollment-stats")), "import", str(tmp_path / "p")],
+        [CLI, "import", str(tmp_path / "p")],
         cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "DATABASE_URL": url},
         capture_output=True,

@@ -62,10 +62,9 @@ class Source(Base):
 
 # What a revision may change besides the course and period.
 FIGURE_VALUES = ("completions", "status", "note", "source_id")
-# A figure's vintage: the columns `figures` and `figure_revisions` share (the figure's
-# id is `id` in one and `figure_id` in the other).
+# A figure's vintage: the columns `figures` and `figure_revisions` share by name (the
+# figure's id is `id` in one and `figure_id` in the other).
 VINTAGE = (
-    "id",
     "course_id",
     "year",
     "start_month",

@@ -98,14 +98,17 @@ def figure_view(as_of: datetime | BindParameter[datetime] | None) -> FromClause:
         .where(later.figure_id == r.figure_id, later.recorded_at <= as_of)
         .scalar_subquery()
     )
-    revised = select(r.figure_id.label("id"), *(getattr(r, c) for c in VINTAGE[1:])).where(
+    revised = select(r.figure_id.label("id"), *vintage_columns(r)).where(
         r.recorded_at <= as_of, r.action != "delete", r.revision == latest
     )
     # A figure never revised has no revision rows: its one vintage is in `figures`.
-    first = select(f.id, *(getattr(f, c) for c in VINTAGE[1:])).where(
-        f.revision == 1, f.recorded_at <= as_of
-    )
+    first = select(f.id, *vintage_columns(f)).where(f.revision == 1, f.recorded_at <= as_of)
     return union_all(revised, first).subquery("figures_as_of")
+
+
+def vintage_columns(model: type[Figure] | type[FigureRevision]) -> list[Any]:
+    """The columns of a vintage in `figures` or in `figure_revisions` (`VINTAGE`)."""
+    return [getattr(model, c) for c in VINTAGE]
 
 
 def vintage(figure: Figure, action: str) -> FigureRevision:
@@ -114,7 +117,7 @@ def vintage(figure: Figure, action: str) -> FigureRevision:
         figure_id=figure.id,
         action=action,
         recorded_by=figure.recorded_by,
-        **{c: getattr(figure, c) for c in VINTAGE[1:]},
+        **{c: getattr(figure, c) for c in VINTAGE},
     )
 
 
@@ -131,11 +134,11 @@ def vintages() -> CompoundSelect[Any]:
     revised."""
     r, f = FigureRevision, Figure
     return union_all(
-        select(r.figure_id, r.action, *(getattr(r, c) for c in VINTAGE[1:]), r.recorded_by),
+        select(r.figure_id, r.action, *vintage_columns(r), r.recorded_by),
         select(
             f.id.label("figure_id"),
             literal("create").label("action"),
-            *(getattr(f, c) for c in VINTAGE[1:]),
+            *vintage_columns(f),
             f.recorded_by,
         ).where(f.revision == 1),
     )

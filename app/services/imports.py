@@ -42,13 +42,14 @@ from app.errors import Invalid
 from app.schemas.writes import SLUG_PATTERN, FigureIn
 from app.services import audit, totals
 from app.services.audit import Actor
+from app.services.history import vintage_columns
 
 Mode = Literal["create", "upsert"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLUMNS = ("course", "period", "completions", "status", "note", "source_id")
 BATCH = 10_000
 MAX_ERRORS = 1_000  # an error report is bounded, however bad the file
-NEW_FIGURE_COLUMNS = (*VINTAGE[1:], "recorded_by")
+NEW_FIGURE_COLUMNS = (*VINTAGE, "recorded_by")
 
 
 @dataclass
@@ -602,7 +603,7 @@ def _store(
         f = Figure
         session.execute(
             _copy_vintages(
-                select(f.id, literal("update"), *_vintage_columns(f)).where(
+                select(f.id, literal("update"), *vintage_columns(f), f.recorded_by).where(
                     f.recorded_at == now, f.revision > 1
                 )
             )
@@ -623,15 +624,11 @@ def _store(
     )
 
 
-def _vintage_columns(f: type[Figure]) -> list[Any]:
-    return [getattr(f, c) for c in VINTAGE[1:]] + [f.recorded_by]
-
-
 def _copy_vintages(rows: Select[Any]) -> Any:
     """INSERT into the revisions of `rows` (figure id, action, the vintage's columns)."""
     rev = FigureRevision
-    columns = [rev.figure_id, rev.action, *(getattr(rev, c) for c in VINTAGE[1:])]
-    return insert(rev).from_select([*columns, rev.recorded_by], rows)
+    columns = [rev.figure_id, rev.action, *vintage_columns(rev), rev.recorded_by]
+    return insert(rev).from_select(columns, rows)
 
 
 def _keep_first_vintages(session: Session, figure_ids: list[int]) -> None:
@@ -639,7 +636,7 @@ def _keep_first_vintages(session: Session, figure_ids: list[int]) -> None:
     f = Figure
     session.execute(
         _copy_vintages(
-            select(f.id, literal("create"), *_vintage_columns(f)).where(
+            select(f.id, literal("create"), *vintage_columns(f), f.recorded_by).where(
                 f.id.in_(figure_ids), f.revision == 1
             )
         )
