@@ -1,6 +1,7 @@
 """Period rules and year totals, as pure functions, hammered with hypothesis."""
 
 import itertools
+import random
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -20,6 +21,8 @@ from app.domain.periods import (
     months_label,
     nesting_violations,
     partial_overlap,
+    sweep,
+    sweep_key,
     year_total,
 )
 from app.domain.stats import annualize, percent, round_half_away
@@ -239,15 +242,13 @@ def test_percent_and_annualize() -> None:
     assert annualize(0, 0) is None
 
 
-one_year_figures = st.lists(
-    st.builds(
-        lambda a, b, v: Figure(Period(YEAR, min(a, b), max(a, b)), v),
-        st.integers(1, 12),
-        st.integers(1, 12),
-        st.integers(0, 50),
-    ),
-    max_size=12,
+one_year_figure = st.builds(
+    lambda a, b, v: Figure(Period(YEAR, min(a, b), max(a, b)), v),
+    st.integers(1, 12),
+    st.integers(1, 12),
+    st.integers(0, 50),
 )
+one_year_figures = st.lists(one_year_figure, max_size=12)
 
 
 @given(one_year_figures | laminar_figures())
@@ -256,3 +257,22 @@ def test_consistent_agrees_with_the_rule_by_rule_checks(figures: list[Figure]) -
     overlaps = any(partial_overlap(f.period, figures) is not None for f in figures)
     expected = not duplicates and not overlaps and not nesting_violations(figures)
     assert consistent(figures) == expected
+
+
+@given(
+    st.lists(
+        st.lists(one_year_figure, max_size=3) | one_year_figures | laminar_figures(), max_size=4
+    ),
+    st.randoms(),
+)
+def test_sweep_agrees_with_consistent_and_year_total(
+    groups: list[list[Figure]], rng: random.Random
+) -> None:
+    """Many course-years swept at once, in any file order: each gets the total
+    `year_total` gives, or None exactly when `consistent` refuses it."""
+    rows = [(sweep_key(g, f.period), f.completions) for g, fs in enumerate(groups) for f in fs]
+    rng.shuffle(rows)
+    found = sweep(sorted(rows))
+    assert found == {
+        g: (year_total(fs) if consistent(fs) else None) for g, fs in enumerate(groups) if fs
+    }

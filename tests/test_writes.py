@@ -3,6 +3,7 @@ as_of, If-Match, idempotency, import and the audit log."""
 
 import json
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -354,6 +355,50 @@ def test_import_checks_rows_against_each_other_for_r3(client: TestClient, keys: 
     response = client.post("/api/v1/attendance/import", json=rows, headers=bearer(keys.write))
     problem = assert_problem(response, 422)
     assert [e["row"] for e in problem["errors"]] == [3]  # type: ignore[union-attr]
+
+
+def test_an_import_into_empty_course_years_names_each_broken_rule(
+    client: TestClient, keys: Keys
+) -> None:
+    """Course-years with no stored figures are checked all at once (one sorted sweep);
+    a broken rule still sends its course-year row by row to name the row at fault."""
+    headers = {**bearer(keys.write), "Content-Type": "text/csv"}
+    good = (
+        "course,period,completions,source_id\n"
+        "basic-sro,2017,1000,1\n"
+        "basic-sro,2017-01/2017-06,400,1\n"
+        "basic-sro,2016-01/2016-06,400,1\n"
+        "advanced-sro,2017,100,1\n"
+        "advanced-sro,2017-01/2017-03,80,1\n"
+    )
+    bad = (
+        "basic-sro,2017-01/2017-06,300,1\n"  # row 6: R1, repeats row 2
+        "basic-sro,2016-04/2016-09,100,1\n"  # row 7: R2 with row 3
+        "advanced-sro,2017-04/2017-06,30,1\n"  # row 8: R3, 80 + 30 > 100
+        f"basic-sro,{date.today().year + 1}-01,5,1\n"  # row 9: R4, in the future
+        "adolescent-mental-health,2017,5,1\n"  # row 10: R4, before it was first offered
+    )
+    before = state(client)
+    refused = client.post("/api/v1/attendance/import", content=good + bad, headers=headers)
+    errors = assert_problem(refused, 422)["errors"]
+    assert isinstance(errors, list)
+    assert [(e["row"], e["field"], e["message"][:3]) for e in errors] == [
+        (6, "period", "R1:"),
+        (7, "period", "R2:"),
+        (8, "completions", "R3:"),
+        (9, "period", "R4:"),
+        (10, "year", "R4:"),
+    ]
+    assert "repeats row 2" in errors[0]["message"]
+    assert "first offered in 2018" in errors[4]["message"]
+    assert state(client) == before
+
+    stored = client.post("/api/v1/attendance/import", content=good, headers=headers)
+    assert stored.json()["created"] == 5
+    y2017 = client.get("/api/v1/years/2017").json()
+    assert (y2017["total"], y2017["months_covered"], y2017["complete"]) == (1100, 12, True)
+    y2016 = client.get("/api/v1/years/2016").json()
+    assert (y2016["total"], y2016["months_covered"], y2016["complete"]) == (400, 6, False)
 
 
 def test_csv_upsert_reports_created_revised_unchanged(client: TestClient, keys: Keys) -> None:

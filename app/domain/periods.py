@@ -273,3 +273,52 @@ def consistent(figures: Iterable[Figure]) -> bool:
             stack[-1][2] += f.completions
         stack.append([p.end_month, f.completions, 0])
     return all(parts <= value for _, value, parts in stack)
+
+
+def sweep_key(group: int, period: Period) -> int:
+    """A figure's place in `sweep`: its course-year `group` (any int ≥ 0), then start
+    month, longest first; the year is the caller's to put into `group`."""
+    return group << 8 | period.start_month << 4 | 15 - period.end_month
+
+
+def sweep(figures: Iterable[tuple[int, int]]) -> dict[int, YearTotal | None]:
+    """R1–R3 and the R5 total of many course-years at once: `figures` are
+    (`sweep_key`, completions) pairs in key order. Each group gets its total, or None
+    when `consistent` would refuse it (the same stack walk, on integers, so that a
+    million figures are checked without a Figure apiece)."""
+    found: dict[int, YearTotal | None] = {}
+    group = -1
+    stack: list[list[int]] = []  # [end_month, completions, sum of direct parts]
+    total = mask = previous = 0
+    sound = True
+    for key, value in figures:
+        if key >> 8 != group:
+            if group >= 0:
+                found[group] = _closed(stack, total, mask) if sound else None
+            group, stack, total, mask, previous, sound = key >> 8, [], 0, 0, -1, True
+        elif key == previous or not sound:
+            sound = False  # R1: a period twice (or already refused: skip to the next group)
+            continue
+        previous = key
+        start, end = key >> 4 & 15, 15 - (key & 15)
+        while stack and stack[-1][0] < start:
+            _, whole, parts = stack.pop()
+            if parts > whole:
+                sound = False
+        if stack:
+            if stack[-1][0] < end:
+                sound = False  # R2: starts inside the open figure and ends after it
+            stack[-1][2] += value
+        else:  # inside no other figure: one of the maximal periods the total sums
+            total += value
+            mask |= (1 << end) - (1 << (start - 1))
+        stack.append([end, value, 0])
+    if group >= 0:
+        found[group] = _closed(stack, total, mask) if sound else None
+    return found
+
+
+def _closed(stack: list[list[int]], total: int, mask: int) -> YearTotal | None:
+    if any(parts > whole for _, whole, parts in stack):
+        return None  # R3: parts add up to more than their whole
+    return YearTotal.over(total, mask_months(mask))

@@ -13,12 +13,15 @@ import io
 import json
 import re
 import sys
+from array import array
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from itertools import islice
+from operator import methodcaller
 from typing import Any, Literal, NamedTuple
 
 from pydantic import ValidationError
@@ -48,6 +51,7 @@ Mode = Literal["create", "upsert"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLUMNS = ("course", "period", "completions", "status", "note", "source_id")
 BATCH = 10_000
+CHUNK = 10_000  # CSV records checked column by column at once
 MAX_ERRORS = 1_000  # an error report is bounded, however bad the file
 NEW_FIGURE_COLUMNS = (*VINTAGE, "recorded_by")
 
@@ -87,26 +91,36 @@ def _check_header(header: list[str], kind: str) -> None:
         )
 
 
-def parse_csv(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """CSV rows as dicts; empty cells are omitted, so they take their defaults."""
+class CsvChunk(NamedTuple):
+    """Consecutive non-blank records of a CSV file, under its header."""
+
+    header: list[str]
+    records: list[list[str]]
+
+
+def parse_csv(lines: Iterable[str]) -> Iterator[CsvChunk]:
+    """CSV records a chunk at a time, so that a whole chunk can be checked column by
+    column (`_plain_chunk`); blank lines are skipped."""
     reader = csv.reader(lines)
     try:
         header = next(reader, None)
         if header is None:
             return
         _check_header(header, "CSV")
-        for record in reader:
-            if record:
-                yield {
-                    k: restore(v) if v[0] == "'" else v  # the check inline: 6 M cells
-                    for k, v in zip(header, record, strict=False)
-                    if v
-                }
+        while block := list(islice(reader, CHUNK)):
+            if records := [r for r in block if r]:
+                yield CsvChunk(header, records)
     except csv.Error as exc:
         raise Invalid(
             f"The CSV cannot be read near line {reader.line_num}: {exc}.",
             errors=[{"row": max(reader.line_num - 1, 0), "field": "row", "message": str(exc)}],
         ) from exc
+
+
+def _record(header: list[str], record: list[str]) -> dict[str, Any]:
+    """A CSV record as the row checks read it: empty cells omitted (they take their
+    defaults), neutralised formula cells restored."""
+    return {k: restore(v) if v[0] == "'" else v for k, v in zip(header, record, strict=False) if v}
 
 
 class SheetRow(dict[str, Any]):
@@ -298,6 +312,149 @@ def _error(number: int, field_name: str, message: str) -> dict[str, Any]:
     return {"row": number, "field": field_name, "message": message}
 
 
+class Columns:
+    """The file's valid rows, a column each: a million rows are seven lists and
+    arrays (~60 MB), not a million objects."""
+
+    def __init__(self) -> None:
+        self.number = array("q")
+        self.course: list[str] = []
+        self.period: list[periods.Period] = []
+        self.completions = array("q")
+        self.status: list[str] = []
+        self.note: list[str | None] = []
+        self.source_id = array("q")
+
+    def __len__(self) -> int:
+        return len(self.number)
+
+    def append(self, r: Row) -> None:
+        """One row read by `parse_row`."""
+        self.number.append(r.number)
+        self.course.append(r.course)
+        self.period.append(r.period)
+        self.completions.append(r.completions)
+        self.status.append(r.status)
+        self.note.append(r.note)
+        self.source_id.append(r.source_id)
+
+    def extend(self, other: "Columns") -> None:
+        """The rows of another chunk, after these."""
+        self.number += other.number
+        self.course += other.course
+        self.period += other.period
+        self.completions += other.completions
+        self.status += other.status
+        self.note += other.note
+        self.source_id += other.source_id
+
+    def row(self, i: int) -> Row:
+        """Row `i` (0-based), for the row-by-row checks of one course-year."""
+        return Row(
+            self.number[i],
+            self.course[i],
+            self.period[i],
+            self.completions[i],
+            self.status[i],
+            self.note[i],
+            self.source_id[i],
+        )
+
+
+def _distinct(cells: Sequence[str], read: Callable[[str], Any]) -> list[Any] | None:
+    """Each cell read by `read`, which runs once per distinct value; None if it
+    refuses any (returns None)."""
+    table = {v: read(v) for v in set(cells)}
+    return None if None in table.values() else list(map(table.__getitem__, cells))
+
+
+def _digits(cells: Sequence[str], low: int, high: int) -> "array[int] | None":
+    """Whole numbers written in ASCII digits, as `_whole` takes them, or None."""
+    if not all(map(str.isdigit, cells)) or not "".join(cells).isascii():
+        return None
+    if max(map(len, cells)) > 12:
+        return None
+    numbers = array("q", map(int, cells))
+    return numbers if low <= min(numbers) and max(numbers) <= high else None
+
+
+_STATUS_CELLS = {"": "final", "final": "final", "provisional": "provisional"}
+_starts_quoted = methodcaller("startswith", "'")
+
+
+def _plain_chunk(chunk: CsvChunk, first: int) -> Columns | None:
+    """A chunk of CSV records checked column by column: its columns if every record
+    is one `_fast` takes as it is (a test holds them equal); None sends the chunk
+    through the row checks, which name each bad cell."""
+    header, records = chunk
+    width = len(header)
+    if len(set(header)) != width or not _REQUIRED <= set(header) <= _FAST_KEYS:
+        return None
+    if set(map(len, records)) != {width}:
+        return None
+    cells = dict(zip(header, zip(*records, strict=True), strict=True))
+    course = _distinct(cells["course"], _plain_slug)
+    period = _distinct(cells["period"], _plain_period)
+    completions = _digits(cells["completions"], 0, MAX_COMPLETIONS)
+    source_id = _digits(cells["source_id"], 1, 2**31 - 1)
+    status = _distinct(cells.get("status", ("",) * len(records)), _STATUS_CELLS.get)
+    if course is None or period is None or completions is None or source_id is None:
+        return None
+    if status is None:
+        return None
+    notes: list[str | None] = [None] * len(records)
+    if "note" in cells:
+        written = [v for v in cells["note"] if v]
+        if written and (
+            max(map(len, written)) > 2000
+            or any(map(_starts_quoted, written))  # a neutralised formula, to restore
+            or "\x00" in "".join(written)
+            or not all(map(str.__eq__, written, map(str.strip, written)))
+        ):
+            return None
+        notes = [v or None for v in cells["note"]]
+    columns = Columns()
+    columns.number = array("q", range(first, first + len(records)))
+    columns.course, columns.period, columns.status, columns.note = course, period, status, notes
+    columns.completions, columns.source_id = completions, source_id
+    return columns
+
+
+def _read(rows: Iterable[Any], max_rows: int | None) -> tuple[Columns, list[dict[str, Any]], int]:
+    """The valid rows as columns, the errors of the others, and how many rows there were.
+
+    `rows` are chunks of CSV records (`parse_csv`) or rows one by one: JSON objects,
+    spreadsheet rows (`SheetRow` keeps its number in the sheet)."""
+    columns = Columns()
+    errors: list[dict[str, Any]] = []
+    count = 0
+    for item in rows:
+        if isinstance(item, CsvChunk):
+            plain = _plain_chunk(item, count + 1)
+            if plain is not None:
+                columns.extend(plain)
+            else:
+                for number, record in enumerate(item.records, start=count + 1):
+                    _add(columns, errors, parse_row(number, _record(item.header, record)))
+            count += len(item.records)
+        else:
+            count += 1
+            number = item.row if isinstance(item, SheetRow) else count
+            _add(columns, errors, parse_row(number, item))
+        if max_rows is not None and count > max_rows:
+            raise Invalid(f"An import holds at most {max_rows} rows.")
+    return columns, errors, count
+
+
+def _add(
+    columns: Columns, errors: list[dict[str, Any]], result: Row | list[dict[str, Any]]
+) -> None:
+    if isinstance(result, Row):
+        columns.append(result)
+    else:
+        errors += result
+
+
 # --- checking ------------------------------------------------------------------------
 
 
@@ -449,20 +606,53 @@ def _run(
     check: _Check,
 ) -> ImportReport:
     report = ImportReport(dry_run=check.dry_run)
-    errors: list[dict[str, Any]] = []
-    parsed: list[Row] = []
-    for count, raw in enumerate(rows, start=1):
-        if max_rows is not None and count > max_rows:
-            raise Invalid(f"An import holds at most {max_rows} rows.")
-        report.rows = count
-        number = raw.row if isinstance(raw, SheetRow) else count
-        result = parse_row(number, raw)
-        if isinstance(result, Row):
-            parsed.append(result)
-        else:
-            errors += result
+    columns, errors, report.rows = _read(rows, max_rows)
+    if report.rows == 0:
+        raise Invalid(
+            "The import holds no rows; nothing was stored.",
+            errors=[{"row": 0, "field": "body", "message": "no rows"}],
+        )
+    checked = _check(session, columns, errors, check)
+    if errors:
+        raise _refusal(errors, report.rows, dry_run=check.dry_run)
+    report.unchanged = sum(p.unchanged for p in checked.plans.values())
+    if check.dry_run:
+        report.created = checked.creates
+        report.revised = sum(len(p.revises) for p in checked.plans.values())
+    else:
+        _store(session, checked, actor, report)
+    return report
 
-    slugs = {r.course for r in parsed}
+
+_YEAR_BITS = 14  # a sweep group is course id << 14 | year (years end at 9999)
+
+
+def _key(group: int) -> totals.Key:
+    return group >> _YEAR_BITS, group & (1 << _YEAR_BITS) - 1
+
+
+@dataclass
+class _Checked:
+    """An import checked: each row's sweep key (course, year, period; -1 for a row
+    refused), the new totals of the course-years it changes, and the course-years
+    checked row by row (stored figures to compare with, or a rule broken)."""
+
+    columns: Columns
+    keys: list[int]
+    new_totals: dict[totals.Key, periods.YearTotal]
+    stale: list[totals.Key]
+    plans: dict[int, _Plan]
+    creates: int
+
+
+def _check(
+    session: Session, columns: Columns, errors: list[dict[str, Any]], check: _Check
+) -> _Checked:
+    """Every rule over the whole file at once: courses and sources looked up once each,
+    R1–R3 and the totals in one sorted sweep (`periods.sweep`); only a course-year
+    with stored figures, a rule broken or a period R4 refuses goes row by row
+    (`_plan`), for the revisions and the messages that name each bad row."""
+    slugs = set(columns.course)
     courses = (
         {c.slug: c for c in session.scalars(select(Course).where(Course.slug.in_(slugs)))}
         if slugs
@@ -470,44 +660,67 @@ def _run(
     )
     for course_id in sorted(c.id for c in courses.values()):
         lock_course(session, course_id)
-    source_ids = {r.source_id for r in parsed}
+    source_ids = set(columns.source_id)
     known_sources = set(
         session.scalars(select(Source.id).where(Source.id.in_(source_ids))) if source_ids else ()
     )
 
-    groups: dict[totals.Key, list[Row]] = defaultdict(list)
-    for r in parsed:
-        course = courses.get(r.course)
-        if course is None:
-            errors.append(_error(r.number, "course", f"no course '{r.course}'"))
-        elif r.source_id not in known_sources:
-            errors.append(_error(r.number, "source_id", f"no source {r.source_id}"))
-        else:
-            groups[course.id, r.period.year].append(r)
-    del parsed
-
-    by_id = {c.id: c for c in courses.values()}
-    stored = totals.stored(session, groups)
-    today = datetime.now(UTC).date()
-    plans: dict[totals.Key, _Plan] = {}
-    for key, group_rows in groups.items():
-        plan = _plan(by_id[key[0]], stored.get(key, []), group_rows, check, today)
-        errors += plan.errors
-        report.unchanged += plan.unchanged
-        plans[key] = plan
-    if report.rows == 0:
-        raise Invalid(
-            "The import holds no rows; nothing was stored.",
-            errors=[{"row": 0, "field": "body", "message": "no rows"}],
+    course_ids = {slug: c.id for slug, c in courses.items()}
+    # sweep_key with the year as group, then the course above the year's bits
+    ranks = {p: periods.sweep_key(p.year, p) for p in set(columns.period)}
+    shift = _YEAR_BITS + 8
+    keys = [
+        -1 if cid is None or source not in known_sources else cid << shift | ranks[p]
+        for cid, p, source in zip(
+            map(course_ids.get, columns.course), columns.period, columns.source_id, strict=True
         )
-    if errors:
-        raise _refusal(errors, report.rows, dry_run=check.dry_run)
-    if check.dry_run:
-        report.created = sum(len(p.creates) for p in plans.values())
-        report.revised = sum(len(p.revises) for p in plans.values())
-    else:
-        _store(session, plans, actor, report)
-    return report
+    ]
+    if -1 in keys:
+        for i in (i for i, k in enumerate(keys) if k < 0):
+            r = columns.row(i)
+            if r.course not in courses:
+                errors.append(_error(r.number, "course", f"no course '{r.course}'"))
+            else:
+                errors.append(_error(r.number, "source_id", f"no source {r.source_id}"))
+
+    pairs = sorted(zip(keys, columns.completions, strict=True))
+    swept = periods.sweep(islice(pairs, bisect_left(pairs, (0,)), None))
+    del pairs
+    by_id = {c.id: c for c in courses.values()}
+    stored = totals.stored(session, map(_key, swept))
+    today = datetime.now(UTC).date()
+    slow = {g for g, total in swept.items() if total is None or _key(g) in stored}
+    for g in swept:
+        first_year = by_id[g >> _YEAR_BITS].first_offered_year
+        if first_year is not None and g & (1 << _YEAR_BITS) - 1 < first_year:
+            slow.add(g)
+    if late := {p for p in ranks if p.ends_after(today)}:
+        slow |= {k >> 8 for k, p in zip(keys, columns.period, strict=True) if k >= 0 and p in late}
+
+    slow_rows: dict[int, list[Row]] = defaultdict(list)
+    if slow:
+        for i, k in enumerate(keys):
+            if k >= 0 and k >> 8 in slow:
+                slow_rows[k >> 8].append(columns.row(i))
+    plans = {
+        g: _plan(by_id[g >> _YEAR_BITS], stored.get(_key(g), []), group_rows, check, today)
+        for g, group_rows in slow_rows.items()
+    }
+    for plan in plans.values():
+        errors += plan.errors
+    new_totals = {_key(g): total for g, total in swept.items() if g not in slow and total}
+    for g, plan in plans.items():
+        if plan.total is not None and (plan.creates or plan.revises):
+            new_totals[_key(g)] = plan.total
+    fast_rows = sum(1 for k in keys if k >= 0) - sum(map(len, slow_rows.values()))
+    return _Checked(
+        columns,
+        keys,
+        new_totals,
+        stale=[k for k in new_totals if k in stored],
+        plans=plans,
+        creates=fast_rows + sum(len(p.creates) for p in plans.values()),
+    )
 
 
 def _refusal(errors: list[dict[str, Any]], rows: int, *, dry_run: bool) -> Invalid:
@@ -537,39 +750,42 @@ def _batches(items: Iterable[Any]) -> Iterator[list[Any]]:
         yield batch
 
 
-def _store(
-    session: Session, plans: dict[totals.Key, _Plan], actor: Actor, report: ImportReport
-) -> None:
+def _new_figures(checked: _Checked, recorded_at: Any, actor: Actor) -> Iterator[tuple[Any, ...]]:
+    """The figures an import creates, as `figures` rows in file order: every row of a
+    course-year checked in the sweep, and the creates of those checked row by row."""
+    c = checked.columns
+    slow = {g << 8 for g in checked.plans}  # compared with key >> 8 << 8, below
+    created = {r.number for p in checked.plans.values() for r in p.creates}
+    for key, p, completions, status, note, source_id, number in zip(
+        checked.keys, c.period, c.completions, c.status, c.note, c.source_id, c.number, strict=True
+    ):
+        if slow and key >> 8 << 8 in slow and number not in created:
+            continue
+        yield (
+            key >> _YEAR_BITS + 8,
+            p.year,
+            p.start_month,
+            p.end_month,
+            completions,
+            status,
+            note,
+            source_id,
+            1,
+            recorded_at,
+            actor.name,
+        )
+
+
+def _store(session: Session, checked: _Checked, actor: Actor, report: ImportReport) -> None:
     """Write the checked rows: figures, revisions, totals and one audit entry."""
     now = write_time(session)
     table = Figure.__table__
     assert isinstance(table, Table)
-    creates = ((cid, r) for (cid, _), p in plans.items() for r in p.creates)
     recorded_at = stored_value(table.c.recorded_at, now, session)
-    for batch in _batches(creates):
-        bulk_insert(
-            session,
-            table,
-            NEW_FIGURE_COLUMNS,
-            [
-                (
-                    cid,
-                    r.period.year,
-                    r.period.start_month,
-                    r.period.end_month,
-                    r.completions,
-                    r.status,
-                    r.note,
-                    r.source_id,
-                    1,
-                    recorded_at,
-                    actor.name,
-                )
-                for cid, r in batch
-            ],
-        )
+    for batch in _batches(_new_figures(checked, recorded_at, actor)):
+        bulk_insert(session, table, NEW_FIGURE_COLUMNS, batch)
         report.created += len(batch)
-    revises = (pair for p in plans.values() for pair in p.revises)
+    revises = (pair for p in checked.plans.values() for pair in p.revises)
     change = (
         update(table)
         .where(table.c.id == bindparam("b_id"))
@@ -608,8 +824,7 @@ def _store(
                 )
             )
         )
-    touched = {k: p.total for k, p in plans.items() if p.creates or p.revises}
-    totals.put(session, touched, stale=[k for k in touched if plans[k].stored])
+    totals.put(session, checked.new_totals, stale=checked.stale)
     audit.record(
         session,
         actor,
