@@ -1,10 +1,14 @@
 """Bulk import of figures: every row checked against R1–R5 and the other rows first;
 one bad row and nothing is stored. `upsert` revises figures whose period exists.
 
-Built for a million rows: rows become small tuples as they are read; each
-course-year is checked in one sorted sweep (`periods.consistent`), and only a
-course-year that fails it is checked row by row to say which rows are at fault;
-figures are written in batches and their first revisions with one INSERT … SELECT.
+Built for a million rows, set-wise: CSV is read a chunk at a time and checked column
+by column (each distinct course and period parsed once); the rows are kept as
+columns, not objects; every course-year's R1–R3 and total come from one sorted
+sweep over integer keys (`periods.sweep`). Only a course-year with stored figures,
+a broken rule or a period R4 refuses is checked row by row (`_plan`), for its
+revisions and for messages that name each bad row. New figures are written a few
+hundred rows to a statement (`bulk_insert`); they keep their first vintage in
+`figures` (no revision row until they are revised).
 """
 
 import csv
@@ -708,7 +712,9 @@ def _check(
     }
     for plan in plans.values():
         errors += plan.errors
-    new_totals = {_key(g): total for g, total in swept.items() if g not in slow and total}
+    new_totals = {
+        _key(g): total for g, total in swept.items() if g not in slow and total is not None
+    }
     for g, plan in plans.items():
         if plan.total is not None and (plan.creates or plan.revises):
             new_totals[_key(g)] = plan.total
@@ -754,12 +760,12 @@ def _new_figures(checked: _Checked, recorded_at: Any, actor: Actor) -> Iterator[
     """The figures an import creates, as `figures` rows in file order: every row of a
     course-year checked in the sweep, and the creates of those checked row by row."""
     c = checked.columns
-    slow = {g << 8 for g in checked.plans}  # compared with key >> 8 << 8, below
+    slow = checked.plans.keys()
     created = {r.number for p in checked.plans.values() for r in p.creates}
     for key, p, completions, status, note, source_id, number in zip(
         checked.keys, c.period, c.completions, c.status, c.note, c.source_id, c.number, strict=True
     ):
-        if slow and key >> 8 << 8 in slow and number not in created:
+        if slow and key >> 8 in slow and number not in created:
             continue
         yield (
             key >> _YEAR_BITS + 8,

@@ -10,15 +10,16 @@ from collections.abc import Iterable, Mapping
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, tuple_, update
+from sqlalchemy import Row, Table, delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.db.models import CourseYearTotal, CourseYearTotalHistory, Figure
-from app.db.session import write_time
+from app.db.session import bulk_insert, stored_value, write_time
 from app.domain.periods import Figure as PeriodFigure
 from app.domain.periods import Period, YearTotal, months_mask, year_total
 
 Key = tuple[int, int]  # (course_id, year)
+TOTAL_COLUMNS = ("course_id", "year", "total", "months_mask")
 CHUNK = 500
 
 
@@ -64,22 +65,23 @@ def put(
         # History: a total made earlier in this same write is replaced, not closed.
         session.execute(delete(h).where(in_chunk, h.valid_from == now))
         session.execute(update(h).where(in_chunk, h.valid_to.is_(None)).values(valid_to=now))
-    for chunk in _chunks(totals):
-        fresh = []
-        for course_id, year in chunk:
-            total = totals[course_id, year]
-            if total is not None:
-                fresh.append(
-                    {
-                        "course_id": course_id,
-                        "year": year,
-                        "total": total.total,
-                        "months_mask": months_mask(total.months),
-                    }
-                )
-        if fresh:
-            session.execute(insert(t), fresh)
-            session.execute(insert(h), [{**row, "valid_from": now} for row in fresh])
+    fresh = [
+        (course_id, year, total.total, months_mask(total.months))
+        for (course_id, year), total in sorted(totals.items())
+        if total is not None
+    ]
+    if fresh:
+        bulk_insert(session, _table(t), TOTAL_COLUMNS, fresh)
+        valid_from = stored_value(_table(h).c.valid_from, now, session)
+        bulk_insert(
+            session, _table(h), (*TOTAL_COLUMNS, "valid_from"), [(*r, valid_from) for r in fresh]
+        )
+
+
+def _table(model: type[CourseYearTotal | CourseYearTotalHistory]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def refresh(session: Session, keys: Iterable[Key]) -> None:
