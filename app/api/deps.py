@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.base import utcnow
+from app.db.direct import DRIVER
 from app.db.session import session_engine, transaction
 from app.errors import Busy, Forbidden, Unauthorized
 from app.services import keys, rates
@@ -75,16 +76,26 @@ class Reader:
 
     def _connect(self) -> tuple[Session, Connection]:
         connection = session_engine(self.factory).connect()
-        return self.factory(bind=connection), connection
+        session = self.factory(bind=connection)
+        session.info[DRIVER] = (connection.connection.dbapi_connection, connection.dialect)
+        return session, connection
 
     def _run_on_loop(self, work: Callable[[Session], T]) -> T:
         if self._loop is None:  # not opened when the app started (`lifespan`)
             self._loop = self._connect()
         session = self._loop[0]
+        driver = session.info[DRIVER][0]
+        # One read transaction on the driver (one snapshot for every statement): what
+        # runs through `direct.fetch` needs nothing more, and a statement through the
+        # session joins it (`_sqlite_begin`) instead of beginning its own.
+        driver.execute("BEGIN")
         try:
-            with session.begin():
-                return work(session)
+            return work(session)
         finally:
+            if session.in_transaction():
+                session.rollback()  # a read changes nothing; this ends the driver's too
+            if driver.in_transaction:
+                driver.execute("ROLLBACK")
             session.expunge_all()  # the next read loads every row afresh
 
     def close(self) -> None:

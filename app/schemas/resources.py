@@ -1,6 +1,7 @@
 """Courses, sources and figures ("attendance") as the API shows them."""
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -158,18 +159,25 @@ def _period(row: Any) -> Period:
     return Period(row.year, row.start_month, row.end_month)
 
 
+@lru_cache(maxsize=4096)
+def _period_fields(year: int, start_month: int, end_month: int) -> tuple[str, str, int]:
+    """A period's ISO interval, label and month count: a page repeats a few periods."""
+    period = Period(year, start_month, end_month)
+    return period.iso, period.label, len(period.months)
+
+
 def attendance_out(row: Any) -> AttendanceOut:
     """A figure row (with the course slug as `course`) as the API shows it."""
-    period = _period(row)
+    iso, label, months = _period_fields(row.year, row.start_month, row.end_month)
     return AttendanceOut(
         id=row.id,
         course=row.course,
         year=row.year,
         start_month=row.start_month,
         end_month=row.end_month,
-        period=period.iso,
-        period_label=period.label,
-        months=len(period.months),
+        period=iso,
+        period_label=label,
+        months=months,
         completions=row.completions,
         status=row.status,
         note=row.note,

@@ -12,6 +12,7 @@ from sqlalchemy import FromClause, Row, Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.db.direct import fetch
 from app.db.models import FIGURE_VALUES, Course, Figure, Source
 from app.db.session import lock_course, write_time
 from app.domain import periods
@@ -40,10 +41,11 @@ def _one(as_of: bool) -> Select[Any]:
     return query.where(view.c.id == bindparam("figure_id"))
 
 
-def get_figure_row(session: Session, *, figure_id: int, as_of: datetime | None = None) -> Row[Any]:
+def get_figure_row(session: Session, *, figure_id: int, as_of: datetime | None = None) -> Any:
     """One figure as it stands (or stood at `as_of`), or 404."""
     params = {"figure_id": figure_id, **({} if as_of is None else {"as_of": as_of})}
-    row = session.execute(_one(as_of is not None), params).one_or_none()
+    rows = fetch(session, _one(as_of is not None), params)
+    row = rows[0] if rows else None
     if row is None:
         when = "" if as_of is None else f" as of {as_of.isoformat()}"
         raise NotFound(f"No attendance figure {figure_id}{when}.")

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from app.db.direct import fetch
 from app.errors import Invalid
 
 T = TypeVar("T")
@@ -71,12 +72,11 @@ class Pages:
 
     def rows(
         self, session: Session, params: dict[str, Any], *, limit: int, cursor: str | None
-    ) -> PageResult[Row[Any]]:
-        """One page of whole rows, run on the session's connection (no ORM)."""
+    ) -> PageResult[Any]:
+        """One page of whole rows, with no ORM (`direct.fetch`)."""
         query, page_params = self._page(params, limit, cursor)  # a bad cursor: 422 first
-        connection = session.connection()
-        total = connection.execute(self.count, params).scalar() or 0
-        return self._result(list(connection.execute(query, page_params).all()), total, limit)
+        total = fetch(session, self.count, params)[0][0] or 0
+        return self._result(list(fetch(session, query, page_params)), total, limit)
 
     def entities(
         self, session: Session, params: dict[str, Any], *, limit: int, cursor: str | None

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.db.direct import fetch
 from app.db.models import Course, CourseYearTotal, CourseYearTotalHistory
 from app.domain import derive, periods
 from app.domain import stats as calc
@@ -63,7 +64,7 @@ def load(
     filters = {"course_id": course_id, "year_from": year_from, "year_to": year_to}
     params: dict[str, Any] = {k: v for k, v in filters.items() if v is not None}
     query = _totals_query(frozenset(params), as_of is not None)
-    return _grouped(session.connection().execute(query, {**params, "as_of": as_of}))
+    return _grouped(fetch(session, query, {**params, "as_of": as_of}))
 
 
 @lru_cache(maxsize=2)
