@@ -75,17 +75,31 @@ class Pages:
     ) -> PageResult[Any]:
         """One page of whole rows, with no ORM (`direct.fetch`)."""
         query, page_params = self._page(params, limit, cursor)  # a bad cursor: 422 first
-        total = fetch(session, self.count, params)[0][0] or 0
-        return self._result(list(fetch(session, query, page_params)), total, limit)
+        items = list(fetch(session, query, page_params))
+        return self._result(items, self._total(items, limit, cursor, session, params), limit)
 
     def entities(
         self, session: Session, params: dict[str, Any], *, limit: int, cursor: str | None
     ) -> PageResult[Any]:
         """One page of the query's single ORM entity."""
         query, page_params = self._page(params, limit, cursor)
-        total = session.execute(self.count, params).scalar() or 0
         items = list(session.execute(query, page_params).scalars().unique())
-        return self._result(items, total, limit)
+        return self._result(items, self._total(items, limit, cursor, session, params), limit)
+
+    def _total(
+        self,
+        items: list[Any],
+        limit: int,
+        cursor: str | None,
+        session: Session,
+        params: dict[str, Any],
+    ) -> int:
+        """The count over every page: a first page holding every row is its own count
+        (the same read transaction, so the same rows)."""
+        if cursor is None and len(items) <= limit:
+            return len(items)
+        total: int = fetch(session, self.count, params)[0][0] or 0
+        return total
 
     def _page(
         self, params: dict[str, Any], limit: int, cursor: str | None
