@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -51,3 +51,10 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """The current time, aware, in UTC, to the microsecond."""
     return datetime.now(UTC)
+
+
+def table_of(model: Any) -> Table:
+    """A mapped class's table, typed as one (for Core statements and `bulk_insert`)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

@@ -8,7 +8,6 @@ from sqlalchemy import (
     BindParameter,
     CompoundSelect,
     FromClause,
-    Table,
     bindparam,
     func,
     literal,
@@ -17,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from app.db.base import table_of
 from app.db.models import VINTAGE, AuditEntry, Figure, FigureRevision
 from app.errors import Invalid, NotFound
 
@@ -89,9 +89,7 @@ def figure_view(as_of: datetime | BindParameter[datetime] | None) -> FromClause:
     revisions' own index instead of grouping every revision there is.
     """
     if as_of is None:
-        table = Figure.__table__
-        assert isinstance(table, Table)
-        return table
+        return table_of(Figure)
     r, later, f = FigureRevision, aliased(FigureRevision), Figure
     latest = (
         select(func.max(later.revision))

@@ -29,9 +29,10 @@ from operator import methodcaller
 from typing import Any, Literal, NamedTuple
 
 from pydantic import ValidationError
-from sqlalchemy import Select, Table, bindparam, insert, literal, select, update
+from sqlalchemy import Select, bindparam, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from app.db.base import table_of
 from app.db.models import (
     FIGURE_VALUES,
     MAX_COMPLETIONS,
@@ -785,8 +786,7 @@ def _new_figures(checked: _Checked, recorded_at: Any, actor: Actor) -> Iterator[
 def _store(session: Session, checked: _Checked, actor: Actor, report: ImportReport) -> None:
     """Write the checked rows: figures, revisions, totals and one audit entry."""
     now = write_time(session)
-    table = Figure.__table__
-    assert isinstance(table, Table)
+    table = table_of(Figure)
     recorded_at = stored_value(table.c.recorded_at, now, session)
     for batch in _batches(_new_figures(checked, recorded_at, actor)):
         bulk_insert(session, table, NEW_FIGURE_COLUMNS, batch)

@@ -23,7 +23,7 @@ from sqlalchemy import JSON, Date, Integer, Select, Table, func, insert, select,
 from sqlalchemy.orm import Session
 
 from app import __version__
-from app.db.base import UTCDateTime
+from app.db.base import UTCDateTime, table_of
 from app.db.models import (
     AuditEntry,
     Course,
@@ -62,32 +62,26 @@ class Resource:
         return [c.name for c in self.table.columns]
 
 
-def _table(model: Any) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
 RESOURCES = (
-    Resource("sources", _table(Source), "Where figures came from", public=True),
-    Resource("courses", _table(Course), "Courses", public=True),
+    Resource("sources", table_of(Source), "Where figures came from", public=True),
+    Resource("courses", table_of(Course), "Courses", public=True),
     Resource(
         "figures",
-        _table(Figure),
+        table_of(Figure),
         "Completions of a course in a period, as they stand",
         public=True,
         foreign_keys=(("course_id", "courses"), ("source_id", "sources")),
     ),
     Resource(
         "figure_revisions",
-        _table(FigureRevision),
+        table_of(FigureRevision),
         "Every earlier value of each revised or deleted figure, by whom and when "
         "(a figure never revised has its one value in figures)",
         public=True,
         foreign_keys=(("course_id", "courses"), ("source_id", "sources")),
     ),
     Resource(
-        "audit_log", _table(AuditEntry), "Every write: who, when, before, after", public=False
+        "audit_log", table_of(AuditEntry), "Every write: who, when, before, after", public=False
     ),
 )
 

@@ -10,9 +10,10 @@ from collections.abc import Iterable, Mapping
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, select, tuple_, update
+from sqlalchemy import Row, delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from app.db.base import table_of
 from app.db.models import CourseYearTotal, CourseYearTotalHistory, Figure
 from app.db.session import bulk_insert, stored_value, write_time
 from app.domain.periods import Figure as PeriodFigure
@@ -71,17 +72,11 @@ def put(
         if total is not None
     ]
     if fresh:
-        bulk_insert(session, _table(t), TOTAL_COLUMNS, fresh)
-        valid_from = stored_value(_table(h).c.valid_from, now, session)
+        bulk_insert(session, table_of(t), TOTAL_COLUMNS, fresh)
+        valid_from = stored_value(table_of(h).c.valid_from, now, session)
         bulk_insert(
-            session, _table(h), (*TOTAL_COLUMNS, "valid_from"), [(*r, valid_from) for r in fresh]
+            session, table_of(h), (*TOTAL_COLUMNS, "valid_from"), [(*r, valid_from) for r in fresh]
         )
-
-
-def _table(model: type[CourseYearTotal | CourseYearTotalHistory]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 def refresh(session: Session, keys: Iterable[Key]) -> None:
