@@ -383,7 +383,7 @@ def _digits(cells: Sequence[str], low: int, high: int) -> "array[int] | None":
     return numbers if low <= min(numbers) and max(numbers) <= high else None
 
 
-_STATUS_CELLS = {"": "final", "final": "final", "provisional": "provisional"}
+_STATUS_CELLS = {"": "final", **{s: s for s in _STATUSES}}  # empty: the default
 _starts_quoted = methodcaller("startswith", "'")
 
 
@@ -403,9 +403,13 @@ def _plain_chunk(chunk: CsvChunk, first: int) -> Columns | None:
     completions = _digits(cells["completions"], 0, MAX_COMPLETIONS)
     source_id = _digits(cells["source_id"], 1, 2**31 - 1)
     status = _distinct(cells.get("status", ("",) * len(records)), _STATUS_CELLS.get)
-    if course is None or period is None or completions is None or source_id is None:
-        return None
-    if status is None:
+    if (
+        course is None
+        or period is None
+        or completions is None
+        or source_id is None
+        or status is None
+    ):
         return None
     notes: list[str | None] = [None] * len(records)
     if "note" in cells:
@@ -630,6 +634,7 @@ def _run(
 
 
 _YEAR_BITS = 14  # a sweep group is course id << 14 | year (years end at 9999)
+_COURSE_SHIFT = _YEAR_BITS + 8  # a row's sweep key: its group, then `periods.sweep_key`
 
 
 def _key(group: int) -> totals.Key:
@@ -673,9 +678,8 @@ def _check(
     course_ids = {slug: c.id for slug, c in courses.items()}
     # sweep_key with the year as group, then the course above the year's bits
     ranks = {p: periods.sweep_key(p.year, p) for p in set(columns.period)}
-    shift = _YEAR_BITS + 8
     keys = [
-        -1 if cid is None or source not in known_sources else cid << shift | ranks[p]
+        -1 if cid is None or source not in known_sources else cid << _COURSE_SHIFT | ranks[p]
         for cid, p, source in zip(
             map(course_ids.get, columns.course), columns.period, columns.source_id, strict=True
         )
@@ -696,8 +700,9 @@ def _check(
     today = datetime.now(UTC).date()
     slow = {g for g, total in swept.items() if total is None or _key(g) in stored}
     for g in swept:
-        first_year = by_id[g >> _YEAR_BITS].first_offered_year
-        if first_year is not None and g & (1 << _YEAR_BITS) - 1 < first_year:
+        course_id, year = _key(g)
+        first_year = by_id[course_id].first_offered_year
+        if first_year is not None and year < first_year:
             slow.add(g)
     if late := {p for p in ranks if p.ends_after(today)}:
         slow |= {k >> 8 for k, p in zip(keys, columns.period, strict=True) if k >= 0 and p in late}
@@ -708,7 +713,7 @@ def _check(
             if k >= 0 and k >> 8 in slow:
                 slow_rows[k >> 8].append(columns.row(i))
     plans = {
-        g: _plan(by_id[g >> _YEAR_BITS], stored.get(_key(g), []), group_rows, check, today)
+        g: _plan(by_id[_key(g)[0]], stored.get(_key(g), []), group_rows, check, today)
         for g, group_rows in slow_rows.items()
     }
     for plan in plans.values():
@@ -719,7 +724,7 @@ def _check(
     for g, plan in plans.items():
         if plan.total is not None and (plan.creates or plan.revises):
             new_totals[_key(g)] = plan.total
-    fast_rows = sum(1 for k in keys if k >= 0) - sum(map(len, slow_rows.values()))
+    fast_rows = len(keys) - keys.count(-1) - sum(map(len, slow_rows.values()))
     return _Checked(
         columns,
         keys,
@@ -769,7 +774,7 @@ def _new_figures(checked: _Checked, recorded_at: Any, actor: Actor) -> Iterator[
         if slow and key >> 8 in slow and number not in created:
             continue
         yield (
-            key >> _YEAR_BITS + 8,
+            key >> _COURSE_SHIFT,
             p.year,
             p.start_month,
             p.end_month,
