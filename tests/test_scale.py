@@ -2,7 +2,9 @@
 write rate hold across workers, work that cannot start in time is a 503, and the
 response cache keeps to its byte budget."""
 
+import asyncio
 import re
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -14,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.db.session import make_engine
+from app.db.version import VersionReader
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import Keys, on_postgres, run_cli
@@ -115,6 +118,38 @@ def test_a_node_that_loses_its_listening_connection_serves_nothing_stale(
         )
         assert revised.status_code == 200
         assert changed_within(b, first.headers["etag"], 1.0).json()["total"] == 7340
+
+
+@pytest.mark.skipif(on_postgres(), reason="SQLite's WAL index")
+def test_a_sqlite_worker_reads_every_commit_at_its_next_request(database_url: str) -> None:
+    """The version is read again only when the WAL-index header changed: every commit
+    by another connection, through checkpoints that restart the WAL, is seen at once."""
+    reader = VersionReader(make_engine(database_url))
+    writer = sqlite3.connect(str(reader.engine.url.database), isolation_level=None)
+    bump = "UPDATE data_version SET version = version + 1 WHERE id = 1"
+
+    async def reads() -> None:
+        first = await reader.read()
+        assert first > 0
+        assert await reader.read() == first
+        for n in range(1, 201):
+            writer.execute(bump)
+            if n % 50 == 0:  # the next commit starts the WAL over from its first frame
+                assert writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+            assert await reader.read() == first + n
+            assert await reader.read() == first + n
+        writer.execute("BEGIN")
+        writer.execute(bump)
+        assert await reader.read() == first + 200  # not yet committed
+        writer.execute("ROLLBACK")
+        assert await reader.read() == first + 200
+
+    try:
+        asyncio.run(reads())
+    finally:
+        writer.close()
+        reader.close()
+        reader.engine.dispose()
 
 
 def requests_counted(base: str, route: str) -> float:

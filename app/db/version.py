@@ -3,7 +3,9 @@
 Every write advances one number in the database (`data_version`), in its own
 transaction; ETags and the response cache key on it.
 
-- SQLite: a private read-only connection reads it in microseconds, on the event loop.
+- SQLite: a private read-only connection reads it on the event loop, and only when the
+  WAL-index header has changed since its last read (`_wal_mark`); otherwise the version
+  read last is still the version.
 - PostgreSQL: a thread per worker LISTENs on channel `data_version`, which a trigger on
   the table NOTIFYs in the writing transaction (so a write by another node, by the CLI
   or by psql is heard within milliseconds of its commit). The thread also reads the
@@ -35,6 +37,10 @@ QUERY = "SELECT version FROM data_version WHERE id = 1"
 CHANNEL = "data_version"
 CHECK_EVERY = 1.0  # seconds between the listener's own reads of the version
 STALE_AFTER = 2.5  # seconds without word from the server before requests read for themselves
+# The first copy of the WAL-index header, at the start of the `-shm` file: every commit
+# rewrites it (frame count, change counter, checksums, salts), after the WAL frames it
+# names and before the commit returns (https://www.sqlite.org/walformat.html, 2.1).
+WAL_HEADER = 48
 log = logging.getLogger("enrollment_stats")
 
 
@@ -50,6 +56,9 @@ class VersionReader:
         file_backed = is_embedded(engine) and database not in (None, "", ":memory:")
         self._path = database if file_backed else None
         self._sqlite: sqlite3.Connection | None = None
+        self._shm: int | None = None  # the `-shm` file, opened once the connection reads
+        self._mark = b""  # the WAL-index header before the last read, and its version
+        self._marked = 0
         self._known = 0
         self._heard_at = 0.0  # monotonic time of the listener's last word from the server
         self._lock = threading.Lock()
@@ -61,6 +70,14 @@ class VersionReader:
     # --- reading ---------------------------------------------------------------------
 
     def _sqlite_read(self, path: str) -> int:
+        """The version, read by query only when a commit may have changed it.
+
+        The mark is taken before the query: a commit between the two then leaves a mark
+        that no longer matches, and the next call reads again (never the other way round,
+        which could pair a new mark with an old version)."""
+        mark = self._wal_mark()
+        if mark and mark == self._mark:
+            return self._marked
         try:
             if self._sqlite is None:
                 self._sqlite = sqlite3.connect(
@@ -70,7 +87,26 @@ class VersionReader:
         except sqlite3.Error:
             self._drop_sqlite()
             return 0
-        return int(row[0]) if row else 0
+        version = int(row[0]) if row else 0
+        if self._shm is None:
+            # Only now: the connection has the `-shm` file mapped, and holds it (and the
+            # file's identity) until it is closed, so the header read is the database's.
+            try:
+                self._shm = os.open(f"{path}-shm", os.O_RDONLY)
+            except OSError:
+                self._shm = -1  # not in WAL mode: every call reads
+        self._mark, self._marked = mark, version
+        return version
+
+    def _wal_mark(self) -> bytes:
+        """The WAL-index header as it is now (one `pread`), or b"" without one."""
+        if self._shm is None or self._shm < 0:
+            return b""
+        try:
+            header = os.pread(self._shm, WAL_HEADER, 0)
+        except OSError:
+            return b""
+        return header if len(header) == WAL_HEADER else b""
 
     def _pooled_read(self) -> int:
         try:
@@ -181,3 +217,7 @@ class VersionReader:
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
+        if self._shm is not None:
+            if self._shm >= 0:
+                os.close(self._shm)
+            self._shm, self._mark = None, b""
