@@ -1,11 +1,13 @@
 """Request ids, JSON access logs without keys, Prometheus metrics."""
 
+import asyncio
 import json
 from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
 
+from app.api.observability import Metrics
 from tests.conftest import Keys
 from tests.test_cli import serving
 
@@ -44,6 +46,38 @@ def test_metrics_count_requests_by_route_and_status(client: TestClient) -> None:
     assert buckets[-1] == 4
     assert 'route="unmatched"' not in text
     assert "enrollment_figures 12" in text
+
+
+def test_requests_added_up_per_turn_expose_as_observed_one_by_one() -> None:
+    """Counted requests reach the exposition exactly as prometheus_client's own
+    `inc()` and `observe()` would put them: count, sum and every bucket, bounds
+    included (a bucket holds durations up to and including its bound)."""
+    seconds = [0.0004, 0.001, 0.0011, 0.0025, 0.003, 0.05, 0.3, 1.0, 2.4, 5.0, 7.5, 60.0]
+    batched, reference = Metrics(), Metrics()
+    for status, durations in ((200, seconds), (304, seconds[::3])):
+        for s in durations:
+            reference.requests.labels("GET", "/api/v1/years/{year}", str(status)).inc()
+            reference.duration.labels("GET", "/api/v1/years/{year}").observe(s)
+    expected = reference.render().decode()
+    assert 'http_requests_total{method="GET",route="/api/v1/years/{year}",status="304"} 4.0' in (
+        expected
+    )
+    assert 'le="0.001",method="GET",route="/api/v1/years/{year}"} 3.0' in expected
+
+    async def turn() -> tuple[str, str]:
+        for status, durations in ((200, seconds), (304, seconds[::3])):
+            series = batched.series("GET", "/api/v1/years/{year}", status)
+            for s in durations:
+                batched.count(series, s)
+        during = batched.render().decode()
+        await asyncio.sleep(0)  # the loop's next turn
+        return during, batched.render().decode()
+
+    during, after = asyncio.run(turn())
+    assert 'status="200"} 0.0' in during  # still being added up
+    assert after == expected
+    batched.flush()  # nothing counted since: nothing added
+    assert batched.render().decode() == expected
 
 
 def test_access_log_is_json_with_request_ids_and_never_a_key(

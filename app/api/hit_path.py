@@ -11,7 +11,7 @@ when CORS names origins (its answer then depends on the origin's value).
 """
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
@@ -28,7 +28,7 @@ from app.api.http_cache import (
     not_modified_headers,
     public,
 )
-from app.api.observability import RequestLog
+from app.api.observability import RequestLog, Series, log_fields, request_id_for
 from app.api.route_table import RouteTable
 from app.api.security_headers import security_headers
 from app.db.version import VersionReader
@@ -41,6 +41,15 @@ _WITHOUT_ORIGIN = Headers(raw=[])
 MEMO = 10_000  # request targets whose cache keys are remembered (then all forgotten)
 MEMO_TARGET = 1024  # characters of path, query and Accept: longer ones are not remembered
 _UNCACHEABLE = ("", "", "")
+
+
+class Prepared(NamedTuple):
+    """What every hit of an entry with one status and Origin sends and records."""
+
+    before: list[tuple[bytes, bytes]]  # the response's headers up to the request id
+    after: list[tuple[bytes, bytes]]  # and after it
+    series: Series
+    fields: str
 
 
 class HitPath:
@@ -74,6 +83,7 @@ class HitPath:
             return
         start = time.perf_counter()
         accept = if_none_match = ""
+        given_id = b""
         origin = False
         for name, value in scope["headers"]:
             if name in _PASS:
@@ -85,6 +95,8 @@ class HitPath:
                 if_none_match = value.decode("latin-1")
             elif name == b"origin":
                 origin = True
+            elif name == b"x-request-id" and not given_id:
+                given_id = value
         key = self._key(scope["path"], scope["query_string"], accept)
         entry = None
         if key is not _UNCACHEABLE and not (origin and not self.any_origin):
@@ -93,23 +105,26 @@ class HitPath:
             await self.app(scope, receive, send)
             return
 
-        request_id = self.log.request_id(scope)
+        request_id = request_id_for(given_id)
         status = 304 if if_none_match and etag_matches(if_none_match, entry.etag) else 200
         prepared = entry.prepared.get((status, origin))
         if prepared is None:
-            prepared = entry.prepared[status, origin] = await self._outer_headers(
-                entry, status, origin, scope["path"]
+            prepared = entry.prepared[status, origin] = await self._prepare(
+                entry, status, origin, scope
             )
-        before, after = prepared
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [*before, (b"x-request-id", request_id.encode()), *after],
+                "headers": [
+                    *prepared.before,
+                    (b"x-request-id", request_id.encode()),
+                    *prepared.after,
+                ],
             }
         )
         await send({"type": "http.response.body", "body": b"" if status == 304 else entry.body})
-        self.log.record(scope, request_id, status, start, entry.template)
+        self.log.write(scope, request_id, start, prepared.series, prepared.fields)
 
     def _key(self, path: str, query_string: bytes, accept: str) -> tuple[str, str, str]:
         """The response cache's key for this request target (remembered), or _UNCACHEABLE:
@@ -131,11 +146,10 @@ class HitPath:
             self.keys[memo] = key
         return key
 
-    async def _outer_headers(
-        self, entry: Entry, status: int, origin: bool, path: str
-    ) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
-        """The entry's headers (or its 304's) as the CORS layer passes them on, and the
-        security headers that follow the request id."""
+    async def _prepare(self, entry: Entry, status: int, origin: bool, scope: Scope) -> Prepared:
+        """The entry's headers (or its 304's) as the CORS layer passes them on, the
+        security headers that follow the request id, and the request's metrics and
+        log fields."""
         base = entry.headers if status == 200 else not_modified_headers(entry.etag, self.public)
         passed: list[Message] = []
 
@@ -147,4 +161,10 @@ class HitPath:
         await self.cors.send(
             message, send=keep, request_headers=_WITH_ORIGIN if origin else _WITHOUT_ORIGIN
         )
-        return list(passed[0]["headers"]), security_headers(path)
+        method, path, route = scope["method"], scope["path"], entry.template
+        return Prepared(
+            before=list(passed[0]["headers"]),
+            after=security_headers(path),
+            series=self.log.metrics.series(method, route, status),
+            fields=log_fields(method, path, route, status),
+        )

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.core import GaugeMetricFamily
@@ -69,10 +70,12 @@ def ready(request: Request) -> JSONResponse:
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {"example": "http_requests_total{...} 12\n"}}}},
 )
-def metrics(request: Request) -> Response:
+async def metrics(request: Request) -> Response:
     """Requests and latency by route and status (summed over every worker process),
     figures stored and the data version, in the Prometheus text format."""
-    body = request.app.state.metrics.render(DatabaseGauges(request.app.state.engine))
+    state = request.app.state
+    state.metrics.flush()  # on the event loop, which counts requests: every one so far
+    body = await run_in_threadpool(state.metrics.render, DatabaseGauges(state.engine))
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
