@@ -208,8 +208,22 @@ def test_csv_pages_carry_a_link_to_the_next(client: TestClient) -> None:
     assert [int(r["id"]) for r in rows(nxt.text)] == [6, 7, 8, 9, 10]
 
 
-def test_unknown_format_is_a_422(client: TestClient) -> None:
-    assert_problem(client.get("/api/v1/years", params={"format": "xml"}), 422)
+def test_unknown_format_is_a_422(client: TestClient, keys: Keys) -> None:
+    wrong = assert_problem(client.get("/api/v1/years", params={"format": "xml"}), 422)
+    assert wrong["errors"] == [{"field": "format", "message": "Input should be 'json' or 'csv'"}]
+    both = assert_problem(client.get("/api/v1/years/1800", params={"format": ""}), 422)
+    assert [e["field"] for e in both["errors"]] == ["format", "year"]  # every one, at once
+    last = client.get("/api/v1/years/2019?format=xml&format=csv")  # the last one counts
+    assert last.headers["content-type"] == "text/csv; charset=utf-8"
+    assert_problem(client.get("/api/v1/years/2019?format=csv&format=xml"), 422)
+    stored = client.post(
+        "/api/v1/attendance",
+        params={"format": "xml"},
+        json={"course": "basic-sro", "period": "2019-09", "completions": 9, "source_id": 1},
+        headers={"Authorization": f"Bearer {keys.write}"},
+    )
+    assert_problem(stored, 422)
+    assert len(client.get("/api/v1/attendance").json()["items"]) == 12  # the seed's, only
 
 
 def test_cors_allows_any_origin_to_read(client: TestClient) -> None:

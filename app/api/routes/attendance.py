@@ -2,11 +2,11 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from app.api.csv_route import CSVRoute, format_param
+from app.api.csv_route import CSVRoute
 from app.api.deps import (
     AsOf,
     CourseFilter,
@@ -36,7 +36,6 @@ router = APIRouter(
     prefix="/attendance",
     tags=["attendance"],
     route_class=CSVRoute,
-    dependencies=[Depends(format_param)],
 )
 
 FigureId = Annotated[int, Path(ge=1, le=2**31 - 1, examples=[2])]

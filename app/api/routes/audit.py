@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from app.api.csv_route import CSVRoute, format_param
+from app.api.csv_route import CSVRoute
 from app.api.deps import DATE_OR_TIME, AdminKey, Cursor, Limit, SessionDep
 from app.schemas.common import Page, problem_responses
 from app.schemas.resources import AuditEntryOut
@@ -15,7 +15,6 @@ router = APIRouter(
     prefix="/audit",
     tags=["audit"],
     route_class=CSVRoute,
-    dependencies=[Depends(format_param)],
 )
 
 

@@ -1,9 +1,9 @@
 """Courses and their yearly series."""
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.api.csv_route import CSVRoute, format_param
+from app.api.csv_route import CSVRoute
 from app.api.deps import (
     AsOf,
     Cursor,
@@ -24,7 +24,6 @@ router = APIRouter(
     prefix="/courses",
     tags=["courses"],
     route_class=CSVRoute,
-    dependencies=[Depends(format_param)],
 )
 
 Slug = Path(description="The course's slug.", max_length=100, examples=["basic-sro"])

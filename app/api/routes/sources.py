@@ -1,9 +1,9 @@
 """Sources of figures."""
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
-from app.api.csv_route import CSVRoute, format_param
+from app.api.csv_route import CSVRoute
 from app.api.deps import Cursor, IdempotencyKey, Limit, ReadDep, WriteKey, WriteSessionDep
 from app.api.writes import created
 from app.schemas.common import Page, problem_responses
@@ -15,7 +15,6 @@ router = APIRouter(
     prefix="/sources",
     tags=["sources"],
     route_class=CSVRoute,
-    dependencies=[Depends(format_param)],
 )
 
 

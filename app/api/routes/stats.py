@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from app.api.csv_route import CSVRoute, format_param
+from app.api.csv_route import CSVRoute
 from app.api.deps import AsOf, CourseFilter, OptionalYear, ReadDep, Year
 from app.schemas.common import problem_responses
 from app.schemas.stats import Changes, Records, Rolling, Shares, Totals, TotalsBy
@@ -14,7 +14,6 @@ router = APIRouter(
     prefix="/stats",
     tags=["stats"],
     route_class=CSVRoute,
-    dependencies=[Depends(format_param)],
 )
 
 

@@ -1,8 +1,8 @@
 """Totals by year."""
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 
-from app.api.csv_route import CSVRoute, format_param
+from app.api.csv_route import CSVRoute
 from app.api.deps import AsOf, ReadDep
 from app.schemas.common import problem_responses
 from app.schemas.stats import YearDetail, YearList
@@ -12,7 +12,6 @@ router = APIRouter(
     prefix="/years",
     tags=["years"],
     route_class=CSVRoute,
-    dependencies=[Depends(format_param)],
 )
 
 
