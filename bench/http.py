@@ -3,9 +3,10 @@
     python -m bench.http              # needs wrk (apt-get install wrk); Datasette optional
     python -m bench.http --big        # also the aggregate endpoints at ~1,000,000 figures
 
-Everything listens on 127.0.0.1; every load is bounded (wrk -d). Prints a table of
-requests/second with ratios to the raw ASGI app measured in the same run, and the
-goals of docs/performance.md, each met or not.
+Everything listens on 127.0.0.1; every load is bounded (wrk -d). Each case is
+measured three times, each right after the raw ASGI app (same bytes), and judged by
+the median of the three ratios; prints them with the goals of docs/performance.md,
+each met or not (about four minutes).
 """
 
 import argparse
@@ -14,6 +15,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -85,6 +87,50 @@ def service_cmd(port: int, workers: int = 1) -> list[str]:
     return [str(BIN / "enrollment-stats"), "serve", "--port", str(port), "--workers", str(workers)]
 
 
+def raw_cmd(port: int) -> list[str]:
+    return [
+        str(BIN / "uvicorn"),
+        "bench.raw_asgi:app",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+
+
+class Paired:
+    """Each case measured ROUNDS times, each time right after the raw app, and judged by
+    the median of those ratios: whatever else the machine runs moves both halves of a
+    pair alike, where one ceiling for the whole run let a minute of load decide."""
+
+    ROUNDS = 3
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self.rows: list[tuple[str, float, float, list[float]]] = []
+
+    def measure(self, name: str, url: str, *headers: str) -> float:
+        """The median ratio of `url` to the raw app over the rounds."""
+        ratios, served, ceiling = [], [], []
+        for _ in range(self.ROUNDS):
+            raw = wrk(self.raw)["rps"]
+            ours = wrk(url, *headers)
+            assert ours["errors"] == 0, f"{name}: {ours['errors']:.0f} non-2xx/3xx answers"
+            ratios.append(ours["rps"] / raw)
+            served.append(ours["rps"])
+            ceiling.append(raw)
+        row = (name, statistics.median(served), statistics.median(ceiling), ratios)
+        self.rows.append(row)
+        each = " ".join(f"{r:.1%}" for r in ratios)
+        print(
+            f"  {name:<50} {row[1]:>8,.0f} req/s  raw {row[2]:>7,.0f}  "
+            f"ratio {statistics.median(ratios):>6.1%}  ({each})",
+            flush=True,
+        )
+        return statistics.median(ratios)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--big", action="store_true", help="also measure at ~1M figures")
@@ -94,106 +140,75 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="es-bench-"))
     db = work / "enrollment-stats.db"
     env = {"DATABASE_URL": f"sqlite:///{db}", "ACCESS_LOG": "false", "LOG_LEVEL": "warning"}
-    rows: list[tuple[str, dict[str, float]]] = []
+    cold_env = {**env, "RESPONSE_CACHE": "false"}
+    print(f"requests/second, each case {Paired.ROUNDS} times right after the raw ASGI app:")
 
-    def measure(name: str, url: str, *headers: str) -> dict[str, float]:
-        result = wrk(url, *headers)
-        rows.append((name, result))
-        print(f"  {name:<58} {result['rps']:>9,.0f} req/s", flush=True)
-        return result
-
-    port = free_port()
+    port, raw_port = free_port(), free_port()
     # Hits with the project's default settings (the access log on), as the issue measured.
-    with server(service_cmd(port), {"DATABASE_URL": env["DATABASE_URL"]}, port, "/ready") as base:
+    hits_env = {"DATABASE_URL": env["DATABASE_URL"]}
+    with server(service_cmd(port), hits_env, port, "/ready") as base:
         years = httpx.get(f"{base}/api/v1/years/2019")
         (work / "years.json").write_bytes(years.content)
         etag = years.headers["etag"]
-        cached_years = measure("service, cached  /api/v1/years/2019", f"{base}/api/v1/years/2019")
-        cached_changes = measure(
-            "service, cached  /api/v1/stats/changes?from=2018&to=2019",
-            f"{base}/api/v1/stats/changes?from=2018&to=2019",
-        )
-        revalidate = measure(
-            "service, 304     /api/v1/years/2019",
-            f"{base}/api/v1/years/2019",
-            f"If-None-Match: {etag}",
-        )
-        attendance = measure(
-            "service, cached  /api/v1/attendance (12)", f"{base}/api/v1/attendance"
-        )
-
-    port = free_port()
-    raw_env = {"BENCH_BODY": str(work / "years.json")}
-    raw_cmd = [
-        str(BIN / "uvicorn"),
-        "bench.raw_asgi:app",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    with server(raw_cmd, raw_env, port, "/") as base:
-        ceiling = measure("raw ASGI app, same bytes", f"{base}/")
-
-    cold_env = {**env, "RESPONSE_CACHE": "false"}
-    port = free_port()
-    with server(service_cmd(port), cold_env, port, "/ready") as base:
-        cold1 = measure("service, cold 1 worker   /api/v1/years/2019", f"{base}/api/v1/years/2019")
-        cold_att = measure(
-            "service, cold 1 worker   /api/v1/attendance", f"{base}/api/v1/attendance"
-        )
-    port = free_port()
-    with server(service_cmd(port, workers=2), cold_env, port, "/ready") as base:
-        cold2 = measure("service, cold 2 workers  /api/v1/years/2019", f"{base}/api/v1/years/2019")
+        with server(raw_cmd(raw_port), {"BENCH_BODY": str(work / "years.json")}, raw_port, "/"):
+            paired = Paired(f"http://127.0.0.1:{raw_port}/")
+            cached_years = paired.measure("cached  /api/v1/years/2019", f"{base}/api/v1/years/2019")
+            cached_changes = paired.measure(
+                "cached  /api/v1/stats/changes?from=2018&to=2019",
+                f"{base}/api/v1/stats/changes?from=2018&to=2019",
+            )
+            revalidate = paired.measure(
+                "304     /api/v1/years/2019", f"{base}/api/v1/years/2019", f"If-None-Match: {etag}"
+            )
+            attendance_rps = wrk(f"{base}/api/v1/attendance")["rps"]
+            print(f"  {'cached  /api/v1/attendance (12)':<50} {attendance_rps:>8,.0f} req/s")
+            cold_port = free_port()
+            with server(service_cmd(cold_port), cold_env, cold_port, "/ready") as cold:
+                cold1 = paired.measure(
+                    "cold, 1 worker   /api/v1/years/2019", f"{cold}/api/v1/years/2019"
+                )
+                cold_att = paired.measure(
+                    "cold, 1 worker   /api/v1/attendance", f"{cold}/api/v1/attendance"
+                )
+                cold_att_rps = paired.rows[-1][1]
+            cold_port = free_port()
+            with server(service_cmd(cold_port, workers=2), cold_env, cold_port, "/ready") as cold:
+                cold2 = paired.measure(
+                    "cold, 2 workers  /api/v1/years/2019", f"{cold}/api/v1/years/2019"
+                )
+            ceiling = statistics.median(row[2] for row in paired.rows)
 
     datasette = None
     if (BIN / "datasette").exists():
         port = free_port()
         ds_cmd = [str(BIN / "datasette"), "serve", str(db), "--port", str(port), "-i", str(db)]
         with server(ds_cmd, {}, port, "/-/versions.json") as base:
-            datasette = measure(
-                "Datasette: the 12 figures as JSON",
-                f"{base}/enrollment-stats/figures.json?_shape=objects&_size=100",
-            )
-
-    print("\nratio to the raw ASGI app measured above:")
-    for name, r in rows:
-        print(f"  {name:<58} {r['rps'] / ceiling['rps']:>6.1%}")
+            datasette = wrk(f"{base}/enrollment-stats/figures.json?_shape=objects&_size=100")["rps"]
+            print(f"  {'Datasette: the 12 figures as JSON':<50} {datasette:>8,.0f} req/s")
 
     goals = [
-        ("cached /years/2019 >= 25% of raw ASGI", cached_years["rps"] >= 0.25 * ceiling["rps"]),
-        (
-            "cached /stats/changes >= 25% of raw ASGI",
-            cached_changes["rps"] >= 0.25 * ceiling["rps"],
-        ),
-        ("304 revalidation >= 30% of raw ASGI", revalidate["rps"] >= 0.30 * ceiling["rps"]),
-        ("cold /years/2019 >= 1,500 req/s at one worker", cold1["rps"] >= 1500),
+        ("cached /years/2019 >= 25% of raw ASGI", cached_years >= 0.25),
+        ("cached /stats/changes >= 25% of raw ASGI", cached_changes >= 0.25),
+        ("304 revalidation >= 30% of raw ASGI", revalidate >= 0.30),
+        ("cold /years/2019 >= 1,500 req/s at one worker", cold1 * ceiling >= 1500),
         (
             # The issue's reference machine has a 36,000 req/s ceiling; this one is slower.
             "cold /years/2019 >= 1,500/36,000 of raw ASGI (the goal scaled by the ceiling)",
-            cold1["rps"] >= 1500 / 36000 * ceiling["rps"],
+            cold1 >= 1500 / 36000,
         ),
-        ("two workers >= 1.8x one (cold)", cold2["rps"] >= 1.8 * cold1["rps"]),
+        ("two workers >= 1.8x one (cold)", cold2 >= 1.8 * cold1),
     ]
-    # The single-node issue's goals: ratios to the raw ASGI app of this run.
+    # The single-node issue's goals: median ratios to the raw ASGI app.
     goals += [
-        ("cached /years/2019 >= 50% of raw ASGI", cached_years["rps"] >= 0.50 * ceiling["rps"]),
-        (
-            "cached /stats/changes >= 50% of raw ASGI",
-            cached_changes["rps"] >= 0.50 * ceiling["rps"],
-        ),
-        ("304 revalidation >= 60% of raw ASGI", revalidate["rps"] >= 0.60 * ceiling["rps"]),
-        ("cold /years/2019 >= 10% of raw ASGI", cold1["rps"] >= 0.10 * ceiling["rps"]),
-        ("cold /attendance >= 6% of raw ASGI", cold_att["rps"] >= 0.06 * ceiling["rps"]),
+        ("cached /years/2019 >= 50% of raw ASGI", cached_years >= 0.50),
+        ("cached /stats/changes >= 50% of raw ASGI", cached_changes >= 0.50),
+        ("304 revalidation >= 60% of raw ASGI", revalidate >= 0.60),
+        ("cold /years/2019 >= 10% of raw ASGI", cold1 >= 0.10),
+        ("cold /attendance >= 6% of raw ASGI", cold_att >= 0.06),
     ]
     if datasette is not None:
-        goals.append(
-            ("/attendance >= 3x Datasette (cached)", attendance["rps"] >= 3 * datasette["rps"])
-        )
-        goals.append(
-            ("/attendance >= 3x Datasette (cold)", cold_att["rps"] >= 3 * datasette["rps"])
-        )
+        goals.append(("/attendance >= 3x Datasette (cached)", attendance_rps >= 3 * datasette))
+        goals.append(("/attendance >= 3x Datasette (cold)", cold_att_rps >= 3 * datasette))
     if args.big:
         goals += big(work)
     print("\ngoals:")
