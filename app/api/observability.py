@@ -111,7 +111,7 @@ class Series:
     takes a lock per value once per turn instead of three per request (a fifth of a
     cache hit's time). prometheus_client adds one observation at a time to a histogram,
     so a bucket's count is added to the value `observe()` itself adds to (`_buckets`,
-    and `_sum`); uv.lock pins the version, and tests/test_observability.py compares
+    and `_sum`); constraints.txt pins the version, and tests/test_observability.py compares
     the exposition with `observe()`'s own."""
 
     __slots__ = ("buckets", "counter", "histogram", "requests", "seconds")
