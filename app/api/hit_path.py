@@ -100,7 +100,10 @@ class HitPath:
         key = self._key(scope["path"], scope["query_string"], accept)
         entry = None
         if key is not _UNCACHEABLE and not (origin and not self.any_origin):
-            entry = self.cache.get(key, await self.reader.read())
+            version = self.reader.known_now()
+            if version is None:
+                version = await self.reader.read()
+            entry = self.cache.get(key, version)
         if entry is None:
             await self.app(scope, receive, send)
             return
@@ -112,19 +115,16 @@ class HitPath:
             prepared = entry.prepared[status, origin] = await self._prepare(
                 entry, status, origin, scope
             )
+        before, after, series, fields = prepared
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [
-                    *prepared.before,
-                    (b"x-request-id", request_id.encode()),
-                    *prepared.after,
-                ],
+                "headers": [*before, (b"x-request-id", request_id.encode()), *after],
             }
         )
         await send({"type": "http.response.body", "body": b"" if status == 304 else entry.body})
-        self.log.write(scope, request_id, start, prepared.series, prepared.fields)
+        self.log.write(scope, request_id, start, series, fields)
 
     def _key(self, path: str, query_string: bytes, accept: str) -> tuple[str, str, str]:
         """The response cache's key for this request target (remembered), or _UNCACHEABLE:
