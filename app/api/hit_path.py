@@ -100,10 +100,7 @@ class HitPath:
         key = self._key(scope["path"], scope["query_string"], accept)
         entry = None
         if key is not _UNCACHEABLE and not (origin and not self.any_origin):
-            version = self.reader.known_now()
-            if version is None:
-                version = await self.reader.read()
-            entry = self.cache.get(key, version)
+            entry = self.cache.get(key, await self.reader.read())
         if entry is None:
             await self.app(scope, receive, send)
             return

@@ -123,16 +123,11 @@ class VersionReader:
             return self._known
         return None
 
-    def known_now(self) -> int | None:
-        """The version now, when it can be had without waiting (SQLite's; the
-        listener's while it is fresh); None when it must be read from the pool."""
-        if self._path is not None:
-            return self._sqlite_read(self._path)
-        return self.current()
-
     async def read(self) -> int:
         """The version now."""
-        known = self.known_now()
+        if self._path is not None:
+            return self._sqlite_read(self._path)
+        known = self.current()
         if known is not None:
             return known
         return await to_thread.run_sync(self._pooled_read)
