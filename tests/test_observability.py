@@ -70,7 +70,9 @@ def test_requests_added_up_per_turn_expose_as_observed_one_by_one() -> None:
             for s in durations:
                 batched.count(series, s)
         during = batched.render().decode()
-        await asyncio.sleep(0)  # the loop's next turn
+        next_turn = asyncio.Event()  # set by a callback queued after the flush
+        asyncio.get_running_loop().call_soon(next_turn.set)
+        await next_turn.wait()
         return during, batched.render().decode()
 
     during, after = asyncio.run(turn())
