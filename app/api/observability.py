@@ -35,74 +35,6 @@ BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
-class Metrics:
-    """Request counts and latency by route and status, with prometheus_client.
-
-    With several workers, `serve` sets `PROMETHEUS_MULTIPROC_DIR` before any worker
-    starts: each worker then writes its numbers to files there and a scrape, whichever
-    worker answers it, adds them up (prometheus_client's multiprocess mode), so
-    counters never go down. One process keeps them in memory.
-    """
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()  # the app's own: tests build many apps
-        self.requests = Counter(
-            "http_requests",
-            "HTTP requests answered, by route template and status.",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.duration = Histogram(
-            "http_request_duration_seconds",
-            "Time to answer, by route template.",
-            ["method", "route"],
-            buckets=BUCKETS,
-            registry=self.registry,
-        )
-        self._series: dict[tuple[str, str, int], Series] = {}
-        self._counted: list[Series] = []  # series with requests not yet in their values
-
-    def series(self, method: str, route: str, status: int) -> "Series":
-        """The counter and histogram of one route and status (looked up once each:
-        `labels()` validates its arguments on every call, a third of a cache hit's time)."""
-        series = self._series.get((method, route, status))
-        if series is None:
-            series = self._series[method, route, status] = Series(
-                self.requests.labels(method, route, str(status)),
-                self.duration.labels(method, route),
-            )
-        return series
-
-    def count(self, series: "Series", seconds: float) -> None:
-        """Count one request of `series` that took `seconds`: added up here, and to
-        prometheus_client's values once per turn of the event loop (`flush`)."""
-        first = not series.requests
-        series.requests += 1
-        series.seconds += seconds
-        series.buckets[bisect_left(BUCKETS, seconds)] += 1  # the first bound >= seconds
-        if first:
-            self._counted.append(series)
-            if len(self._counted) == 1:
-                after_this_turn(self.flush)
-
-    def flush(self) -> None:
-        """Add the requests counted since the last flush to the metrics' values."""
-        counted, self._counted = self._counted, []
-        for series in counted:
-            series.flush()
-
-    def render(self, *collectors: Collector) -> bytes:
-        """Prometheus text exposition: every worker's requests, and `collectors`."""
-        registry = CollectorRegistry()
-        if multiprocess_dir():
-            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        else:
-            registry.register(_Forward(self.registry))
-        for collector in collectors:
-            registry.register(collector)
-        return generate_latest(registry)
-
-
 class Series:
     """The request counter and duration histogram of one route and status, and the
     requests counted since they were last added to them.
@@ -130,6 +62,74 @@ class Series:
                 self.histogram._buckets[i].inc(n)
                 self.buckets[i] = 0
         self.requests, self.seconds = 0, 0.0
+
+
+class Metrics:
+    """Request counts and latency by route and status, with prometheus_client.
+
+    With several workers, `serve` sets `PROMETHEUS_MULTIPROC_DIR` before any worker
+    starts: each worker then writes its numbers to files there and a scrape, whichever
+    worker answers it, adds them up (prometheus_client's multiprocess mode), so
+    counters never go down. One process keeps them in memory.
+    """
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()  # the app's own: tests build many apps
+        self.requests = Counter(
+            "http_requests",
+            "HTTP requests answered, by route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer, by route template.",
+            ["method", "route"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
+        self._series: dict[tuple[str, str, int], Series] = {}
+        self._counted: list[Series] = []  # series with requests not yet in their values
+
+    def series(self, method: str, route: str, status: int) -> Series:
+        """The counter and histogram of one route and status (looked up once each:
+        `labels()` validates its arguments on every call, a third of a cache hit's time)."""
+        series = self._series.get((method, route, status))
+        if series is None:
+            series = self._series[method, route, status] = Series(
+                self.requests.labels(method, route, str(status)),
+                self.duration.labels(method, route),
+            )
+        return series
+
+    def count(self, series: Series, seconds: float) -> None:
+        """Count one request of `series` that took `seconds`: added up here, and to
+        prometheus_client's values once per turn of the event loop (`flush`)."""
+        first = not series.requests
+        series.requests += 1
+        series.seconds += seconds
+        series.buckets[bisect_left(BUCKETS, seconds)] += 1  # the first bound >= seconds
+        if first:
+            self._counted.append(series)
+            if len(self._counted) == 1:
+                after_this_turn(self.flush)
+
+    def flush(self) -> None:
+        """Add the requests counted since the last flush to the metrics' values."""
+        counted, self._counted = self._counted, []
+        for series in counted:
+            series.flush()
+
+    def render(self, *collectors: Collector) -> bytes:
+        """Prometheus text exposition: every worker's requests, and `collectors`."""
+        registry = CollectorRegistry()
+        if multiprocess_dir():
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        else:
+            registry.register(_Forward(self.registry))
+        for collector in collectors:
+            registry.register(collector)
+        return generate_latest(registry)
 
 
 def after_this_turn(callback: Callable[[], None]) -> None:
