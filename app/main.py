@@ -147,7 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _log_to_stdout()
 
     for module in (courses, years, attendance, stats, sources, audit, data):
-        app.include_router(module.router, prefix="/api/v1")
+        app.include_router(module.router)
     app.include_router(ops.router)
 
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]

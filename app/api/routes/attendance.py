@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -19,6 +19,7 @@ from app.api.deps import (
     WriteKey,
     WriteSessionDep,
 )
+from app.api.routes.prefix import API, PrefixRouter
 from app.api.writes import created
 from app.errors import Invalid
 from app.schemas.common import Page, problem_responses
@@ -32,8 +33,8 @@ from app.schemas.resources import (
 from app.schemas.writes import FigureIn, FigurePatch
 from app.services import attendance, history, imports
 
-router = APIRouter(
-    prefix="/attendance",
+router = PrefixRouter(
+    prefix=f"{API}/attendance",
     tags=["attendance"],
     route_class=CSVRoute,
 )

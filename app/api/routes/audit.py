@@ -2,17 +2,18 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.api.csv_route import CSVRoute
 from app.api.deps import DATE_OR_TIME, AdminKey, Cursor, Limit, SessionDep
+from app.api.routes.prefix import API, PrefixRouter
 from app.schemas.common import Page, problem_responses
 from app.schemas.resources import AuditEntryOut
 from app.services import audit
 from app.services.history import parse_moment
 
-router = APIRouter(
-    prefix="/audit",
+router = PrefixRouter(
+    prefix=f"{API}/audit",
     tags=["audit"],
     route_class=CSVRoute,
 )

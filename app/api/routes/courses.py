@@ -1,6 +1,6 @@
 """Courses and their yearly series."""
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.api.csv_route import CSVRoute
@@ -13,6 +13,7 @@ from app.api.deps import (
     WriteKey,
     WriteSessionDep,
 )
+from app.api.routes.prefix import API, PrefixRouter
 from app.api.writes import created
 from app.schemas.common import Page, problem_responses
 from app.schemas.resources import CourseOut
@@ -20,8 +21,8 @@ from app.schemas.stats import Series
 from app.schemas.writes import CourseIn, CourseUpdate
 from app.services import catalog, history, stats
 
-router = APIRouter(
-    prefix="/courses",
+router = PrefixRouter(
+    prefix=f"{API}/courses",
     tags=["courses"],
     route_class=CSVRoute,
 )

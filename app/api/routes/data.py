@@ -3,15 +3,16 @@
 from collections.abc import Iterator
 from typing import Any, Literal, get_args
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from app.api.csv_route import CSV_MEDIA
+from app.api.routes.prefix import API, PrefixRouter
 from app.schemas.common import problem_responses
 from app.services import package
 
-router = APIRouter(tags=["data"])
+router = PrefixRouter(prefix=API, tags=["data"])
 
 PUBLIC = {r.name: r for r in package.RESOURCES if r.public}
 TableName = Literal["sources", "courses", "figures", "figure_revisions"]

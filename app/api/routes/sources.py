@@ -1,18 +1,19 @@
 """Sources of figures."""
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import JSONResponse
 
 from app.api.csv_route import CSVRoute
 from app.api.deps import Cursor, IdempotencyKey, Limit, ReadDep, WriteKey, WriteSessionDep
+from app.api.routes.prefix import API, PrefixRouter
 from app.api.writes import created
 from app.schemas.common import Page, problem_responses
 from app.schemas.resources import SourceOut
 from app.schemas.writes import SourceIn
 from app.services import catalog
 
-router = APIRouter(
-    prefix="/sources",
+router = PrefixRouter(
+    prefix=f"{API}/sources",
     tags=["sources"],
     route_class=CSVRoute,
 )

@@ -2,16 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.api.csv_route import CSVRoute
 from app.api.deps import AsOf, CourseFilter, OptionalYear, ReadDep, Year
+from app.api.routes.prefix import API, PrefixRouter
 from app.schemas.common import problem_responses
 from app.schemas.stats import Changes, Records, Rolling, Shares, Totals, TotalsBy
 from app.services import history, stats
 
-router = APIRouter(
-    prefix="/stats",
+router = PrefixRouter(
+    prefix=f"{API}/stats",
     tags=["stats"],
     route_class=CSVRoute,
 )

@@ -1,15 +1,16 @@
 """Totals by year."""
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 
 from app.api.csv_route import CSVRoute
 from app.api.deps import AsOf, ReadDep
+from app.api.routes.prefix import API, PrefixRouter
 from app.schemas.common import problem_responses
 from app.schemas.stats import YearDetail, YearList
 from app.services import history, stats
 
-router = APIRouter(
-    prefix="/years",
+router = PrefixRouter(
+    prefix=f"{API}/years",
     tags=["years"],
     route_class=CSVRoute,
 )
