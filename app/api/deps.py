@@ -96,7 +96,8 @@ class Reader:
                 session.rollback()  # a read changes nothing; this ends the driver's too
             if driver.in_transaction:
                 driver.execute("ROLLBACK")
-            session.expunge_all()  # the next read loads every row afresh
+            if session.identity_map:
+                session.expunge_all()  # the next read loads every row afresh
 
     def close(self) -> None:
         """Let go of the event loop's connection."""

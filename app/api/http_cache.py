@@ -236,6 +236,9 @@ class HttpCacheMiddleware:
                     start.clear()
             await send(message)
 
+        if self.cache is None:
+            await self.app(scope, receive, capture)
+            return
         done = self.computing.setdefault(key, asyncio.Event())
         try:
             await self.app(scope, receive, capture)

@@ -158,23 +158,16 @@ class _Forward(Collector):
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's template with its router's prefix (`/api/v1/courses/{slug}`),
-    so metrics have one series per route, not per URL; `unmatched` without a route.
-    A cache hit names it in the scope (`route_template`), as the entry's route made it."""
+    """The matched route's template (`/api/v1/courses/{slug}`), so metrics have one series
+    per route, not per URL; `unmatched` without a route. Every router is included
+    without a prefix (`PrefixRouter` holds the whole path), so a route's own template
+    is the whole of it. A cache hit names it in the scope (`route_template`), as the
+    entry's route made it."""
     known = scope.get("route_template")
     if known is not None:
         return str(known)
-    route = scope.get("route")
-    template = getattr(route, "path_format", None)
-    if not template:
-        return "unmatched"
-    path = scope["path"]
-    try:
-        inner = template.format(**scope.get("path_params", {}))
-    except (KeyError, IndexError, ValueError):
-        return str(template)
-    prefix = path[: len(path) - len(inner)] if path.endswith(inner) else ""
-    return f"{prefix}{template}"
+    template = getattr(scope.get("route"), "path_format", None)
+    return str(template) if template else "unmatched"
 
 
 class RequestLog:
@@ -218,7 +211,9 @@ class RequestLog:
         """The request's metrics and access-log line."""
         route = route_template(scope)
         series = self.metrics.series(scope["method"], route, status)
-        fields = log_fields(scope["method"], scope["path"], route, status)
+        fields = (
+            log_fields(scope["method"], scope["path"], route, status) if self.access_log else ""
+        )
         self.write(scope, request_id, start, series, fields)
 
     def write(

@@ -191,9 +191,10 @@ def year_detail(session: Session, *, year: int, as_of: datetime | None = None) -
     courses = load(session, year_from=year, year_to=year, as_of=as_of)
     if not courses:
         raise NotFound(f"No figures for {year}.")
-    t = _all_courses(courses, year)
     return out.YearDetail(
-        **_summary(year, t).model_dump(), courses=[c.coverage(year) for c in courses]
+        year=year,
+        **out.Coverage.fields_of(_all_courses(courses, year)),
+        courses=[c.coverage(year) for c in courses],
     )
 
 
