@@ -40,11 +40,9 @@ class CourseTotals:
         """The total for `year` (zero over no months when there are no figures)."""
         return self.years.get(year, NO_FIGURES)
 
-    def coverage(self, year: int) -> out.CourseYearTotal:
-        """The course's total for `year` as the API shows it."""
-        return out.CourseYearTotal(
-            course=self.slug, name=self.name, **out.Coverage.fields_of(self.total(year))
-        )
+    def fields(self, year: int) -> dict[str, Any]:
+        """The course's total for `year` as the API's fields (`out.CourseYearTotal`)."""
+        return {"course": self.slug, "name": self.name, **out.Coverage.fields_of(self.total(year))}
 
 
 def load(
@@ -191,10 +189,13 @@ def year_detail(session: Session, *, year: int, as_of: datetime | None = None) -
     courses = load(session, year_from=year, year_to=year, as_of=as_of)
     if not courses:
         raise NotFound(f"No figures for {year}.")
-    return out.YearDetail(
-        year=year,
-        **out.Coverage.fields_of(_all_courses(courses, year)),
-        courses=[c.coverage(year) for c in courses],
+    # Validated at once: a model made for each course costs more than the read.
+    return out.YearDetail.model_validate(
+        {
+            "year": year,
+            **out.Coverage.fields_of(_all_courses(courses, year)),
+            "courses": [c.fields(year) for c in courses],
+        }
     )
 
 
@@ -206,8 +207,7 @@ def series(session: Session, *, slug: str, as_of: datetime | None = None) -> out
     if loaded:
         c = loaded[0]
         items = [
-            out.SeriesItem(year=y, **c.coverage(y).model_dump(exclude={"course", "name"}))
-            for y in sorted(c.years)
+            out.SeriesItem(year=y, **out.Coverage.fields_of(c.total(y))) for y in sorted(c.years)
         ]
     return out.Series(course=course.slug, name=course.name, items=items)
 
@@ -426,11 +426,7 @@ def totals(
             for c in courses
         ]
     else:
-        items = [
-            out.TotalsItem(year=y, **c.coverage(y).model_dump())
-            for c in courses
-            for y in sorted(c.years)
-        ]
+        items = [out.TotalsItem(year=y, **c.fields(y)) for c in courses for y in sorted(c.years)]
     return out.Totals(by=by, items=items)
 
 
