@@ -90,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.opentelemetry
         else {"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
+    # The constructors' routes: the OpenAPI document, Swagger UI, ReDoc and their files.
+    documentation = list(app.router.routes)
     # SQLite: one connection more, held by the event loop's own reads (`Reader`).
     loop_reads = 1 if settings.database_url.startswith("sqlite") else 0
     engine = make_engine(
@@ -165,6 +167,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/admin", include_in_schema=False)
     async def admin() -> FileResponse:
         return FileResponse(STATIC / "admin.html", media_type="text/html")
+
+    # FastAPI tries an app's routes in the order they were added, each try costing about
+    # 8,000 instructions (docs/performance.md): the documentation, added first by the
+    # constructor, is tried last (no path of it is a path of the API or the pages).
+    app.router.routes[:] = [r for r in app.router.routes if r not in documentation] + documentation
 
     # In front of every layer, FastAPI's own error, telemetry and body-limit middleware
     # included (Starlette builds this stack once, on the first request, unless it is
