@@ -113,7 +113,7 @@ def cache_key(
     declared = table.read_parameters(path)
     if declared is None:
         return None
-    kept = urlencode([(k, v) for k, v in query if k in declared])
+    kept = urlencode([(k, v) for k, v in query if k in declared]) if query else ""
     return (path, kept, representation(query, accept))
 
 
@@ -214,11 +214,14 @@ class HttpCacheMiddleware:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 if message["status"] == 200:
-                    out = MutableHeaders(scope=message)
-                    etag = out.get("etag") or default_etag
-                    out["etag"] = etag
-                    out.setdefault("cache-control", self.public.decode())
-                    out.append("vary", "Accept")
+                    out = message["headers"] = list(message.get("headers", ()))
+                    given = dict(out)  # names as ASGI gives them: lower case
+                    etag = given.get(b"etag", b"").decode("latin-1") or default_etag
+                    if b"etag" not in given:
+                        out.append((b"etag", etag.encode("latin-1")))
+                    if b"cache-control" not in given:
+                        out.append((b"cache-control", self.public))
+                    out.append((b"vary", b"Accept"))
                     state["etag"] = etag
                     if if_none_match and etag_matches(if_none_match, etag):
                         state["skip"] = True
