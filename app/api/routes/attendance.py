@@ -15,9 +15,9 @@ from app.api.deps import (
     IfMatch,
     Limit,
     OptionalYear,
-    ReadDep,
     WriteKey,
     WriteSessionDep,
+    reader,
 )
 from app.api.routes.prefix import API, PrefixRouter
 from app.api.writes import created
@@ -45,7 +45,7 @@ WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 413, 422, 429)
 
 @router.get("", summary="List figures", responses=problem_responses(404, 422))
 async def list_attendance(
-    read: ReadDep,
+    request: Request,
     course: CourseFilter = None,
     year: OptionalYear = None,
     year_from: OptionalYear = None,
@@ -56,6 +56,7 @@ async def list_attendance(
 ) -> Page[AttendanceOut]:
     """Figures matching every filter, oldest first (as they stood at `as_of`, if given);
     an unknown course is a 404."""
+    read = reader(request)
     moment = history.parse_as_of(as_of)
     return await read(
         lambda s: Page[AttendanceOut].of(
@@ -77,9 +78,10 @@ async def list_attendance(
 
 @router.get("/{figure_id:int}", summary="Get a figure", responses=problem_responses(404, 422))
 async def get_attendance(
-    read: ReadDep, response: Response, figure_id: FigureId, as_of: AsOf = None
+    request: Request, response: Response, figure_id: FigureId, as_of: AsOf = None
 ) -> AttendanceOut:
     """One figure by id, with its version as the `ETag` (for `If-Match` on writes)."""
+    read = reader(request)
     moment = history.parse_as_of(as_of)
     row = await read(
         lambda s: attendance.get_figure_row(s, figure_id=figure_id, as_of=moment), bounded=True
@@ -93,9 +95,10 @@ async def get_attendance(
     summary="A figure's revisions",
     responses=problem_responses(404, 422),
 )
-async def get_revisions(read: ReadDep, figure_id: FigureId) -> Revisions:
+async def get_revisions(request: Request, figure_id: FigureId) -> Revisions:
     """Every value the figure has had, oldest first: when, by which key, from which source;
     a deleted figure's revisions stay, ending with the `delete`."""
+    read = reader(request)
     items = await read(
         lambda s: [revision_out(r) for r in history.revisions(s, figure_id=figure_id)],
         bounded=True,

@@ -4,7 +4,7 @@ from fastapi import Path, Request
 from fastapi.responses import JSONResponse
 
 from app.api.csv_route import CSVRoute
-from app.api.deps import Cursor, IdempotencyKey, Limit, ReadDep, WriteKey, WriteSessionDep
+from app.api.deps import Cursor, IdempotencyKey, Limit, WriteKey, WriteSessionDep, reader
 from app.api.routes.prefix import API, PrefixRouter
 from app.api.writes import created
 from app.schemas.common import Page, problem_responses
@@ -20,8 +20,11 @@ router = PrefixRouter(
 
 
 @router.get("", summary="List sources", responses=problem_responses(422))
-async def list_sources(read: ReadDep, limit: Limit = 100, cursor: Cursor = None) -> Page[SourceOut]:
+async def list_sources(
+    request: Request, limit: Limit = 100, cursor: Cursor = None
+) -> Page[SourceOut]:
     """Every source, in the order it was added."""
+    read = reader(request)
     return await read(
         lambda s: Page[SourceOut].of(
             catalog.list_sources(s, limit=limit, cursor=cursor), SourceOut.model_validate
@@ -32,9 +35,10 @@ async def list_sources(read: ReadDep, limit: Limit = 100, cursor: Cursor = None)
 
 @router.get("/{source_id:int}", summary="Get a source", responses=problem_responses(404, 422))
 async def get_source(
-    read: ReadDep, source_id: int = Path(ge=1, le=2**31 - 1, examples=[1])
+    request: Request, source_id: int = Path(ge=1, le=2**31 - 1, examples=[1])
 ) -> SourceOut:
     """One source by id."""
+    read = reader(request)
     return await read(
         lambda s: SourceOut.model_validate(catalog.get_source(s, source_id=source_id)),
         bounded=True,

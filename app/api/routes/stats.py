@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Query, Request
 
 from app.api.csv_route import CSVRoute
-from app.api.deps import AsOf, CourseFilter, OptionalYear, ReadDep, Year
+from app.api.deps import AsOf, CourseFilter, OptionalYear, Year, reader
 from app.api.routes.prefix import API, PrefixRouter
 from app.schemas.common import problem_responses
 from app.schemas.stats import Changes, Records, Rolling, Shares, Totals, TotalsBy
@@ -22,7 +22,7 @@ router = PrefixRouter(
     "/totals", summary="Totals by year, course, or both", responses=problem_responses(404, 422)
 )
 async def get_totals(
-    read: ReadDep,
+    request: Request,
     by: Annotated[TotalsBy, Query(description="Grouping.")] = "year",
     course: CourseFilter = None,
     year_from: OptionalYear = None,
@@ -30,6 +30,7 @@ async def get_totals(
     as_of: AsOf = None,
 ) -> Totals:
     """Totals grouped `by` year (R6), course (summed over years) or `course_year` (R5)."""
+    read = reader(request)
     moment = history.parse_as_of(as_of)
     return await read(
         lambda s: stats.totals(
@@ -41,7 +42,7 @@ async def get_totals(
 
 @router.get("/changes", summary="Change between two years", responses=problem_responses(404, 422))
 async def get_changes(
-    read: ReadDep,
+    request: Request,
     from_year: Annotated[int, Query(alias="from", ge=1900, le=9999, examples=[2018])],
     to_year: Annotated[int, Query(alias="to", ge=1900, le=9999, examples=[2019])],
     course: CourseFilter = None,
@@ -53,6 +54,7 @@ async def get_changes(
     without courses first offered in or after `from`, projections of a partial `to` year
     (linear, and seasonal when earlier years allow; labelled, never observations) and
     whether `to` is a record."""
+    read = reader(request)
     moment = history.parse_as_of(as_of)
     return await read(
         lambda s: stats.changes(
@@ -65,21 +67,23 @@ async def get_changes(
 @router.get(
     "/shares", summary="Each course's share of a year", responses=problem_responses(404, 422)
 )
-async def get_shares(read: ReadDep, year: Year, as_of: AsOf = None) -> Shares:
+async def get_shares(request: Request, year: Year, as_of: AsOf = None) -> Shares:
     """Each course's share of the year's total, one decimal, largest first."""
+    read = reader(request)
     moment = history.parse_as_of(as_of)
     return await read(lambda s: stats.shares(s, year=year, as_of=moment), bounded=moment is None)
 
 
 @router.get("/records", summary="Record years", responses=problem_responses(404, 422))
 async def get_records(
-    read: ReadDep,
+    request: Request,
     year: OptionalYear = None,
     course: CourseFilter = None,
     as_of: AsOf = None,
 ) -> Records:
     """Years whose total beat every earlier year's, per course and for all courses
     (`course: null`); a partial year that already beats them counts."""
+    read = reader(request)
     moment = history.parse_as_of(as_of)
     return await read(
         lambda s: stats.records(s, year=year, course=course, as_of=moment),
@@ -91,7 +95,7 @@ async def get_records(
     "/rolling", summary="Rolling totals (e.g. twelve months)", responses=problem_responses(404, 422)
 )
 async def get_rolling(
-    read: ReadDep,
+    request: Request,
     end: Annotated[
         str,
         Query(
@@ -108,6 +112,7 @@ async def get_rolling(
     courses, and of the same months a year earlier, only when the figures determine it
     exactly: by adding disjoint figures and subtracting nested ones from their container
     (`derived` parts). Never estimated; when unavailable, `reason` names the months."""
+    read = reader(request)
     moment = history.parse_as_of(as_of)
     return await read(
         lambda s: stats.rolling(s, end=end, months=months, course=course, as_of=moment),

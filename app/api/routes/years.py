@@ -1,9 +1,9 @@
 """Totals by year."""
 
-from fastapi import Path
+from fastapi import Path, Request
 
 from app.api.csv_route import CSVRoute
-from app.api.deps import AsOf, ReadDep
+from app.api.deps import AsOf, reader
 from app.api.routes.prefix import API, PrefixRouter
 from app.schemas.common import problem_responses
 from app.schemas.stats import YearDetail, YearList
@@ -17,9 +17,10 @@ router = PrefixRouter(
 
 
 @router.get("", summary="List years with totals", responses=problem_responses(422))
-async def list_years(read: ReadDep, as_of: AsOf = None) -> YearList:
+async def list_years(request: Request, as_of: AsOf = None) -> YearList:
     """Every year with figures: all-course total, months covered (the smallest across
     courses) and whether every course covers the whole year (R6)."""
+    read = reader(request)
     moment = history.parse_as_of(as_of)
     return YearList(items=await read(lambda s: stats.year_summaries(s, as_of=moment)))
 
@@ -28,9 +29,10 @@ async def list_years(read: ReadDep, as_of: AsOf = None) -> YearList:
     "/{year:int}", summary="A year's totals by course", responses=problem_responses(404, 422)
 )
 async def get_year(
-    read: ReadDep, year: int = Path(ge=1900, le=9999, examples=[2019]), as_of: AsOf = None
+    request: Request, year: int = Path(ge=1900, le=9999, examples=[2019]), as_of: AsOf = None
 ) -> YearDetail:
     """The year's all-course total and each course's total (R5, R6); 404 without figures."""
+    read = reader(request)
     moment = history.parse_as_of(as_of)
     return await read(
         lambda s: stats.year_detail(s, year=year, as_of=moment), bounded=moment is None
