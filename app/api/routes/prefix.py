@@ -10,6 +10,7 @@ fastapi/fastapi#16159 proposes the same check in FastAPI itself.
 from typing import Any
 
 from fastapi import APIRouter
+from starlette._utils import get_route_path  # what FastAPI matches each route against
 from starlette.routing import Match
 from starlette.types import Scope
 
@@ -26,8 +27,6 @@ class PrefixRouter(APIRouter):
         super().__init__(prefix=prefix, **kwargs)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        root = scope.get("root_path", "")
-        path: str = scope["path"]
-        if not path.startswith(self.prefix, len(root) if path.startswith(root) else 0):
+        if not get_route_path(scope).startswith(self.prefix):
             return Match.NONE, {}
         return super().matches(scope)
