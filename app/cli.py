@@ -98,6 +98,7 @@ def serve_cmd(
             log_level=settings.log_level,
             access_log=False,  # the app writes its own JSON access log (ACCESS_LOG)
             http=BoundedHeadProtocol,
+            server_header=False,  # no `server: uvicorn` on every answer (docs/deployment.md)
         )
 
 

@@ -88,6 +88,7 @@ def service_cmd(port: int, workers: int = 1) -> list[str]:
 
 
 def raw_cmd(port: int) -> list[str]:
+    """The raw app on uvicorn, with the service's server settings (no `server` header)."""
     return [
         str(BIN / "uvicorn"),
         "bench.raw_asgi:app",
@@ -96,6 +97,7 @@ def raw_cmd(port: int) -> list[str]:
         "--log-level",
         "warning",
         "--no-access-log",
+        "--no-server-header",
     ]
 
 

@@ -59,8 +59,11 @@ def serving(cwd: Path, *args: str, database_url: str | None = None) -> Iterator[
 
 def test_serve_migrates_seeds_and_answers_http(tmp_path: Path) -> None:
     with serving(tmp_path) as base:
-        year = httpx.get(f"{base}/api/v1/years/2019").json()
+        answer = httpx.get(f"{base}/api/v1/years/2019")
+        year = answer.json()
         assert (year["total"], year["months_covered"], year["complete"]) == (6730, 8, False)
+        assert "date" in answer.headers
+        assert "server" not in answer.headers  # no software named (docs/deployment.md)
         assert httpx.get(f"{base}/api/v1/years/2018").json()["total"] == 3950
         missing = httpx.get(f"{base}/api/v1/courses/nope")
         assert missing.status_code == 404
