@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.hit_path import HitPath
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import AddFigure, Keys, run_cli
@@ -286,6 +287,31 @@ def test_a_cache_hit_answers_exactly_as_the_whole_stack_does(
         route = path.split("?")[0].replace("2019", "{year}")
         assert f'http_requests_total{{method="GET",route="{route}",status="200"}} 2.0' in counted
         assert f'http_requests_total{{method="GET",route="{route}",status="304"}} 1.0' in counted
+    for app in apps.values():
+        app.state.engine.dispose()
+
+
+def test_with_fastapi_telemetry_on_hits_are_answered_behind_its_entry(
+    database_url: str,
+) -> None:
+    """Hits are answered in front of FastAPI's own entry, except with its telemetry on:
+    then just behind it (so its traces count them), still from the cache."""
+    apps = {
+        on: create_app(Settings(database_url=database_url, opentelemetry=on, access_log=False))
+        for on in (True, False)
+    }
+    assert isinstance(apps[False].front, HitPath)
+    assert apps[True].front is None
+    with TestClient(apps[True]) as client:
+        first = client.get("/api/v1/years/2019")
+        hit = client.get("/api/v1/years/2019", headers={"X-Request-ID": "req-2"})
+        again = client.get("/api/v1/years/2019", headers={"If-None-Match": first.headers["etag"]})
+        assert isinstance(apps[True].middleware_stack, HitPath)
+    assert (first.status_code, hit.status_code, again.status_code) == (200, 200, 304)
+    assert hit.content == first.content
+    assert hit.json()["total"] == 6730
+    assert hit.headers["etag"] == first.headers["etag"]
+    assert hit.headers["x-request-id"] == "req-2"
     for app in apps.values():
         app.state.engine.dispose()
 
