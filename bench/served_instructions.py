@@ -103,7 +103,8 @@ def main() -> None:
     subprocess.run([cli, "seed"], env={**os.environ, **env}, check=True, capture_output=True)
     # A hit's body and headers, from the service itself (not under valgrind).
     port = free_port()
-    proc = subprocess.Popen(service_cmd(port), env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    proc = subprocess.Popen(service_cmd(port), env={**os.environ, **env}, **quiet)
     try:
         conn = ready(port)
         conn.request("GET", PATH)
