@@ -130,8 +130,8 @@ def main() -> None:
         counted[name] = per_request(cmd, case_env, headers)
         print(f"  {name:<36} {counted[name]:>10,.0f}", flush=True)
     base = counted["raw app"]
-    for name in cases[2:]:
-        print(f"  raw app / {name[0]:<26} {base / counted[name[0]]:>10.1%}")
+    for name, *_ in cases[2:]:
+        print(f"  raw app / {name:<26} {base / counted[name]:>10.1%}")
 
 
 if __name__ == "__main__":
