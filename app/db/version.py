@@ -223,10 +223,9 @@ class VersionReader:
             pass  # the listener stops after its wait instead
 
     def _drop_sqlite(self) -> None:
-        """Unmap the header, then close the connection that keeps it valid."""
-        if self._shm is not None:
-            self._shm.close()
-        self._shm, self._shm_tried, self._mark = None, False, b""
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
+        if self._shm is not None:
+            self._shm.close()
+        self._shm, self._shm_tried, self._mark = None, False, b""
