@@ -4,8 +4,8 @@ Every write advances one number in the database (`data_version`), in its own
 transaction; ETags and the response cache key on it.
 
 - SQLite: a private read-only connection reads it on the event loop, and only when the
-  WAL-index header (mapped into memory) has changed since its last read; otherwise the
-  version read last is still the version.
+  WAL-index header has changed since its last read (`_wal_mark`); otherwise the version
+  read last is still the version.
 - PostgreSQL: a thread per worker LISTENs on channel `data_version`, which a trigger on
   the table NOTIFYs in the writing transaction (so a write by another node, by the CLI
   or by psql is heard within milliseconds of its commit). The thread also reads the
@@ -17,7 +17,6 @@ transaction; ETags and the response cache key on it.
 """
 
 import logging
-import mmap
 import os
 import sqlite3
 import threading
@@ -45,26 +44,6 @@ WAL_HEADER = 48
 log = logging.getLogger("enrollment_stats")
 
 
-def _map_header(shm: str) -> mmap.mmap | None:
-    """The WAL-index header of `-shm` file `shm`, mapped read-only: comparing it costs no
-    system call. Only once the reader's connection has read: that connection then holds
-    the file (and its identity) open, and while it does, SQLite never truncates it (only
-    a first opener does, holding its exclusive `DMS` lock), so the mapping stays valid.
-    None when there is no such file (not in WAL mode): then every call reads."""
-    try:
-        fd = os.open(shm, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        if os.fstat(fd).st_size < WAL_HEADER:
-            return None
-        return mmap.mmap(fd, WAL_HEADER, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):
-        return None
-    finally:
-        os.close(fd)
-
-
 class VersionReader:
     """The current data version of the database behind `engine`.
 
@@ -77,8 +56,7 @@ class VersionReader:
         file_backed = is_embedded(engine) and database not in (None, "", ":memory:")
         self._path = database if file_backed else None
         self._sqlite: sqlite3.Connection | None = None
-        self._shm: mmap.mmap | None = None  # the WAL-index header, mapped once read
-        self._shm_tried = False
+        self._shm: int | None = None  # the `-shm` file, opened once the connection reads
         self._mark = b""  # the WAL-index header before the last read, and its version
         self._marked = 0
         self._known = 0
@@ -97,8 +75,7 @@ class VersionReader:
         The mark is taken before the query: a commit between the two then leaves a mark
         that no longer matches, and the next call reads again (never the other way round,
         which could pair a new mark with an old version)."""
-        shm = self._shm
-        mark = shm[:WAL_HEADER] if shm is not None else b""
+        mark = self._wal_mark()
         if mark and mark == self._mark:
             return self._marked
         try:
@@ -111,11 +88,25 @@ class VersionReader:
             self._drop_sqlite()
             return 0
         version = int(row[0]) if row else 0
-        if not self._shm_tried:
-            self._shm_tried = True
-            self._shm = _map_header(f"{path}-shm")
+        if self._shm is None:
+            # Only now: the connection has the `-shm` file mapped, and holds it (and the
+            # file's identity) until it is closed, so the header read is the database's.
+            try:
+                self._shm = os.open(f"{path}-shm", os.O_RDONLY)
+            except OSError:
+                self._shm = -1  # not in WAL mode: every call reads
         self._mark, self._marked = mark, version
         return version
+
+    def _wal_mark(self) -> bytes:
+        """The WAL-index header as it is now (one `pread`), or b"" without one."""
+        if self._shm is None or self._shm < 0:
+            return b""
+        try:
+            header = os.pread(self._shm, WAL_HEADER, 0)
+        except OSError:
+            return b""
+        return header if len(header) == WAL_HEADER else b""
 
     def _pooled_read(self) -> int:
         try:
@@ -227,5 +218,6 @@ class VersionReader:
             self._sqlite.close()
             self._sqlite = None
         if self._shm is not None:
-            self._shm.close()
-        self._shm, self._shm_tried, self._mark = None, False, b""
+            if self._shm >= 0:
+                os.close(self._shm)
+            self._shm, self._mark = None, b""
