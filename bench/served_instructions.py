@@ -46,8 +46,10 @@ def count(cmd: list[str], env: dict[str, str], port: int, headers: dict[str, str
         conn = ready(port)
         for _ in range(20):  # the first fills the response cache
             ask(conn, {})
+        want = 304 if "If-None-Match" in headers else 200
         for _ in range(n):
-            ask(conn, headers)
+            if ask(conn, headers) != want:  # a miss or an error would be counted as a hit
+                raise RuntimeError(f"{cmd}: an answer other than {want}")
         conn.close()
     finally:
         proc.send_signal(signal.SIGINT)
