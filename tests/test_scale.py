@@ -3,6 +3,7 @@ write rate hold across workers, work that cannot start in time is a 503, and the
 response cache keeps to its byte budget."""
 
 import asyncio
+import os
 import re
 import sqlite3
 import time
@@ -148,6 +149,51 @@ def test_a_sqlite_worker_reads_every_commit_at_its_next_request(database_url: st
         asyncio.run(reads())
     finally:
         writer.close()
+        reader.close()
+        reader.engine.dispose()
+
+
+def locks_held_on(path: str) -> list[str]:
+    """This process's POSIX locks on the file at `path`, as the kernel lists them."""
+    inode = os.stat(path).st_ino
+    mine = f" {os.getpid()} "
+    return [
+        line
+        for line in Path("/proc/locks").read_text().splitlines()
+        if mine in line and line.split()[5].endswith(f":{inode}")
+    ]
+
+
+@pytest.mark.skipif(
+    on_postgres() or not Path("/proc/locks").exists(), reason="SQLite's WAL index, on Linux"
+)
+def test_a_sqlite_worker_keeps_the_wal_index_locks_of_its_other_connections(
+    database_url: str,
+) -> None:
+    """Closing any descriptor of `-shm` would drop every fcntl lock the process holds on
+    it (SQLite's own, for the pool's connections): a read error and closing the reader
+    leave them held, and the reader finds the version again after the error."""
+    reader = VersionReader(make_engine(database_url))
+    path = str(reader.engine.url.database)
+    other = sqlite3.connect(path, isolation_level=None)  # another connection, same process
+
+    async def reads() -> None:
+        version = await reader.read()
+        assert version > 0
+        held = locks_held_on(f"{path}-shm")
+        assert held  # the shared lock every connection to a WAL database keeps
+        other.execute("ALTER TABLE data_version RENAME TO data_version_away")
+        assert await reader.read() == 0  # the read fails: no such table
+        assert locks_held_on(f"{path}-shm") == held
+        other.execute("ALTER TABLE data_version_away RENAME TO data_version")
+        assert await reader.read() == version
+        reader.close()
+        assert locks_held_on(f"{path}-shm") == held
+
+    try:
+        asyncio.run(reads())
+    finally:
+        other.close()
         reader.close()
         reader.engine.dispose()
 

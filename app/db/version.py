@@ -42,6 +42,24 @@ STALE_AFTER = 2.5  # seconds without word from the server before requests read f
 # names and before the commit returns (https://www.sqlite.org/walformat.html, 2.1).
 WAL_HEADER = 48
 log = logging.getLogger("enrollment_stats")
+# Descriptors of `-shm` files by identity (device, inode), opened once and never closed:
+# closing any descriptor of a file drops every fcntl lock the process holds on it, and
+# SQLite keeps its WAL-index locks (DMS, read marks, the write lock) as fcntl locks on
+# `-shm`, for this process's other connections too. The OS closes them at exit.
+_SHM: dict[tuple[int, int], int] = {}
+_SHM_LOCK = threading.Lock()
+
+
+def shm_descriptor(path: str) -> int:
+    """The process's read-only descriptor of the `-shm` file at `path` (opened if new)."""
+    with _SHM_LOCK:
+        known = os.stat(path)
+        fd = _SHM.get((known.st_dev, known.st_ino))
+        if fd is None:
+            fd = os.open(path, os.O_RDONLY)
+            opened = os.fstat(fd)  # the file now open, should `path` have been replaced
+            _SHM[(opened.st_dev, opened.st_ino)] = fd
+        return fd
 
 
 class VersionReader:
@@ -85,14 +103,14 @@ class VersionReader:
                 )
             row = self._sqlite.execute(QUERY).fetchone()
         except sqlite3.Error:
-            self._drop_sqlite()
+            self._drop_sqlite()  # the next call connects again and finds the file again
             return 0
         version = int(row[0]) if row else 0
         if self._shm is None:
             # Only now: the connection has the `-shm` file mapped, and holds it (and the
             # file's identity) until it is closed, so the header read is the database's.
             try:
-                self._shm = os.open(f"{path}-shm", os.O_RDONLY)
+                self._shm = shm_descriptor(f"{path}-shm")
             except OSError:
                 self._shm = -1  # not in WAL mode: every call reads
         self._mark, self._marked = mark, version
@@ -214,10 +232,9 @@ class VersionReader:
             pass  # the listener stops after its wait instead
 
     def _drop_sqlite(self) -> None:
+        """Close the private connection (SQLite defers closing its own descriptors while
+        other connections hold locks) and forget the `-shm` descriptor, never closing it."""
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
-        if self._shm is not None:
-            if self._shm >= 0:
-                os.close(self._shm)
-            self._shm, self._mark = None, b""
+        self._shm, self._mark = None, b""
