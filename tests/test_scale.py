@@ -121,12 +121,25 @@ def test_a_node_that_loses_its_listening_connection_serves_nothing_stale(
         assert changed_within(b, first.headers["etag"], 1.0).json()["total"] == 7340
 
 
+@pytest.fixture
+def sqlite_reader(database_url: str) -> Iterator[tuple[VersionReader, sqlite3.Connection]]:
+    """A worker's version reader on the SQLite file, and another connection to that file
+    in the same process."""
+    reader = VersionReader(make_engine(database_url))
+    other = sqlite3.connect(str(reader.engine.url.database), isolation_level=None)
+    yield reader, other
+    other.close()
+    reader.close()
+    reader.engine.dispose()
+
+
 @pytest.mark.skipif(on_postgres(), reason="SQLite's WAL index")
-def test_a_sqlite_worker_reads_every_commit_at_its_next_request(database_url: str) -> None:
+def test_a_sqlite_worker_reads_every_commit_at_its_next_request(
+    sqlite_reader: tuple[VersionReader, sqlite3.Connection],
+) -> None:
     """The version is read again only when the WAL-index header changed: every commit
     by another connection, through checkpoints that restart the WAL, is seen at once."""
-    reader = VersionReader(make_engine(database_url))
-    writer = sqlite3.connect(str(reader.engine.url.database), isolation_level=None)
+    reader, writer = sqlite_reader
     bump = "UPDATE data_version SET version = version + 1 WHERE id = 1"
 
     async def reads() -> None:
@@ -145,12 +158,7 @@ def test_a_sqlite_worker_reads_every_commit_at_its_next_request(database_url: st
         writer.execute("ROLLBACK")
         assert await reader.read() == first + 200
 
-    try:
-        asyncio.run(reads())
-    finally:
-        writer.close()
-        reader.close()
-        reader.engine.dispose()
+    asyncio.run(reads())
 
 
 def locks_held_on(path: str) -> list[str]:
@@ -168,14 +176,13 @@ def locks_held_on(path: str) -> list[str]:
     on_postgres() or not Path("/proc/locks").exists(), reason="SQLite's WAL index, on Linux"
 )
 def test_a_sqlite_worker_keeps_the_wal_index_locks_of_its_other_connections(
-    database_url: str,
+    sqlite_reader: tuple[VersionReader, sqlite3.Connection],
 ) -> None:
     """Closing any descriptor of `-shm` would drop every fcntl lock the process holds on
     it (SQLite's own, for the pool's connections): a read error and closing the reader
     leave them held, and the reader finds the version again after the error."""
-    reader = VersionReader(make_engine(database_url))
+    reader, other = sqlite_reader
     path = str(reader.engine.url.database)
-    other = sqlite3.connect(path, isolation_level=None)  # another connection, same process
 
     async def reads() -> None:
         version = await reader.read()
@@ -190,12 +197,7 @@ def test_a_sqlite_worker_keeps_the_wal_index_locks_of_its_other_connections(
         reader.close()
         assert locks_held_on(f"{path}-shm") == held
 
-    try:
-        asyncio.run(reads())
-    finally:
-        other.close()
-        reader.close()
-        reader.engine.dispose()
+    asyncio.run(reads())
 
 
 def requests_counted(base: str, route: str) -> float:
