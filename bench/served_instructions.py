@@ -27,7 +27,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.http import free_port, raw_cmd, service_cmd
+import httpx
+
+from bench.http import free_port, raw_cmd, server, service_cmd
 
 FEW, MANY = 200, 1200
 PATH = "/api/v1/years/2019"
@@ -105,19 +107,13 @@ def main() -> None:
     subprocess.run([cli, "seed"], env={**os.environ, **env}, check=True, capture_output=True)
     # A hit's body and headers, from the service itself (not under valgrind).
     port = free_port()
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    proc = subprocess.Popen(service_cmd(port), env={**os.environ, **env}, **quiet)
-    try:
-        conn = ready(port)
-        conn.request("GET", PATH)
-        hit = conn.getresponse()
-        (work / "body.json").write_bytes(hit.read())
-        sent = [(k, v) for k, v in hit.getheaders() if k.lower() != "date"]
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+    with server(service_cmd(port), env, port, "/ready") as base:
+        httpx.get(base + PATH)  # fills the response cache
+        hit = httpx.get(base + PATH)
+    (work / "body.json").write_bytes(hit.content)
+    sent = [(k, v) for k, v in hit.headers.multi_items() if k != "date"]
     (work / "headers.json").write_text(json.dumps(sent))
-    etag = {k.lower(): v for k, v in sent}["etag"]
+    etag = hit.headers["etag"]
     raw = {"BENCH_BODY": str(work / "body.json")}
     with_headers = {**raw, "BENCH_HEADERS": str(work / "headers.json")}
     cases = [
