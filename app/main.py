@@ -25,6 +25,7 @@ from app.api.limits import BodyLimit
 from app.api.methods import Methods
 from app.api.observability import Metrics, RequestLog
 from app.api.openapi import openapi_document
+from app.api.parameters import KnownParameters
 from app.api.problems import install_handlers
 from app.api.route_table import RouteTable
 from app.api.routes import attendance, audit, courses, data, ops, sources, stats, years
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Service:
             lambda s: history.last_write_at(s, moment), bounded=True
         ),
     )
+    app.add_middleware(KnownParameters, table=app.state.route_table)
     app.add_middleware(Methods, table=app.state.route_table)
     app.add_middleware(CsvSuffix, table=app.state.route_table)
     cors: dict[str, Any] = {

@@ -11,6 +11,7 @@ from app.db import migrate
 from app.db.base import Base
 from app.db.models import CourseYearTotal, CourseYearTotalHistory, Figure
 from app.db.session import make_engine, make_sessionmaker, transaction
+from app.domain.vintages import Vintage
 from app.services import attendance
 from app.services.audit import Actor
 from tests.conftest import AddFigure, on_postgres, sqlite_url
@@ -53,7 +54,7 @@ def test_revision_ids_fit_alembic_version_on_postgresql() -> None:
 
     script = ScriptDirectory.from_config(migrate._config())
     ids = [s.revision for s in script.walk_revisions()]
-    assert len(ids) == 10
+    assert len(ids) == 11
     assert [i for i in ids if len(i) > 32] == []  # alembic_version is VARCHAR(32)
 
 
@@ -157,7 +158,7 @@ def test_first_vintages_live_in_figures_and_the_migration_moves_them_both_ways(
                 [
                     attendance_out(r).model_dump()
                     for r in attendance.list_figures(
-                        session, as_of=m, limit=1000, cursor=None
+                        session, at=Vintage(as_of=m), limit=1000, cursor=None
                     ).items
                 ]
                 for m in moments

@@ -104,7 +104,9 @@ def test_years_totals(client: TestClient) -> None:
                 "complete": False,
                 "months_label": "Jan–Aug",
             },
-        ]
+        ],
+        "total": 2,
+        "next_cursor": None,
     }
     y2019 = client.get("/api/v1/years/2019").json()
     assert (y2019["year"], y2019["total"], y2019["months_covered"], y2019["complete"]) == (
@@ -141,6 +143,8 @@ def test_adolescent_mental_health_series(client: TestClient) -> None:
                 "months_label": "Jan–Aug",
             },
         ],
+        "total": 2,
+        "next_cursor": None,
     }
 
 

@@ -139,7 +139,15 @@ def test_whole_year_figure_supersedes_jan_aug(client: TestClient, add_figure: Ad
 
 def test_shares(client: TestClient) -> None:
     y2019 = client.get("/api/v1/stats/shares", params={"year": 2019}).json()
-    assert y2019["total"] == 6730
+    assert y2019["year_total"] == 6730
+    # A partial year's shares say so: they are shares of its eight months.
+    assert (y2019["months_covered"], y2019["complete"], y2019["months_label"]) == (
+        8,
+        False,
+        "Jan–Aug",
+    )
+    assert (y2019["total"], y2019["next_cursor"]) == (6, None)  # the list envelope
+    assert client.get("/api/v1/stats/shares").json() == y2019  # the latest year
     shares = {i["course"]: i["share_pct"] for i in y2019["items"]}
     assert shares["adolescent-mental-health"] == 47.1
     assert shares["basic-sro"] == 37.4
@@ -154,19 +162,20 @@ def test_shares(client: TestClient) -> None:
 
 
 def test_records(client: TestClient) -> None:
-    items = client.get("/api/v1/stats/records").json()["items"]
-    assert len(items) == 7  # six courses and all courses, each in 2019
-    assert all(i["year"] == 2019 for i in items)
-    overall = next(i for i in items if i["course"] is None)
-    assert (overall["total"], overall["previous_best"], overall["previous_best_year"]) == (
-        6730,
-        3950,
-        2018,
-    )
-    assert overall["months_covered"] == 8
-    assert client.get("/api/v1/stats/records", params={"year": 2018}).json()["items"] == []
-    one = client.get("/api/v1/stats/records", params={"course": "basic-sro"}).json()["items"]
-    assert [(i["course"], i["year"], i["total"]) for i in one] == [("basic-sro", 2019, 2516)]
+    body = client.get("/api/v1/stats/records").json()
+    items = body["items"]
+    assert len(items) == body["total"] == 6  # six courses, each in 2019
+    assert all(i["year"] == 2019 and i["course"] for i in items)
+    (overall,) = body["all_courses"]  # never an item with a null course
+    assert (overall["year"], overall["total"], overall["previous_best"]) == (2019, 6730, 3950)
+    assert (overall["previous_best_year"], overall["months_covered"]) == (2018, 8)
+    in_2018 = client.get("/api/v1/stats/records", params={"year": 2018}).json()
+    assert (in_2018["items"], in_2018["all_courses"]) == ([], [])
+    one = client.get("/api/v1/stats/records", params={"course": "basic-sro"}).json()
+    assert [(i["course"], i["year"], i["total"]) for i in one["items"]] == [
+        ("basic-sro", 2019, 2516)
+    ]
+    assert one["all_courses"] is None
 
 
 def test_totals_groupings(client: TestClient) -> None:
@@ -194,13 +203,14 @@ def test_totals_groupings(client: TestClient) -> None:
         ("/api/v1/stats/changes?to=2019", 422),
         ("/api/v1/stats/changes?from=2018&to=2019&course=nope", 404),
         ("/api/v1/stats/shares?year=abc", 422),
-        ("/api/v1/stats/shares", 422),
+        ("/api/v1/stats/changes?from=2017&to=2019", 404),
+        ("/api/v1/stats/changes?from=2018&to=2020", 404),
         ("/api/v1/stats/shares?year=2017", 404),
         ("/api/v1/stats/totals?by=month", 422),
         ("/api/v1/stats/totals?course=nope", 404),
         ("/api/v1/stats/records?year=-5", 422),
         ("/api/v1/stats/records?course=nope", 404),
-        ("/api/v1/stats/rolling", 422),
+        ("/api/v1/stats/shares?yeer=2019", 422),
         ("/api/v1/stats/rolling?end=2019-13", 422),
         ("/api/v1/stats/rolling?end=2019-8", 422),
         ("/api/v1/stats/rolling?end=1899-12", 422),
@@ -237,17 +247,19 @@ def test_the_new_course_effect(client: TestClient) -> None:
     assert effect["excluded"] == ["adolescent-mental-health"]
     assert (effect["from_total"], effect["to_total"]) == (3079, 3563)
     assert (effect["change"], effect["change_pct"], effect["comparable"]) == (484, 15.7, False)
-    assert "adolescent-mental-health" in effect["note"]
+    assert "Adolescent Mental Health" in effect["note"]  # names, not slugs, in prose
 
 
-def test_nothing_excluded_equals_all_courses_and_says_so(client: TestClient) -> None:
+def test_a_course_filter_claims_no_aggregate(client: TestClient) -> None:
     params = {"from": 2018, "to": 2019, "course": "basic-sro"}
     body = client.get("/api/v1/stats/changes", params=params).json()
-    effect = body["excluding_new_courses"]
-    assert effect["excluded"] == []
-    assert effect["note"].endswith("the same as all_courses.")
-    assert {k: effect[k] for k in body["all_courses"]} == body["all_courses"]
-    assert body["items"][0]["contribution_pp"] == 10.7  # alone, it is the whole change
+    assert (body["all_courses"], body["excluding_new_courses"]) == (None, None)
+    assert [r["course"] for r in body["items"]] == ["basic-sro"]
+    # Still a share of the all-course change, as without the filter.
+    assert body["items"][0]["contribution_pp"] == 6.2
+    table = client.get("/api/v1/stats/changes.csv", params=params).text.splitlines()
+    assert len(table) == 2  # the header and the course's row: no aggregate row
+    assert table[1].startswith("2018,2019,basic-sro,Basic SRO,")
 
 
 def rolling(client: TestClient, **params: str | int) -> dict[str, Any]:

@@ -260,7 +260,19 @@ AsOf = Annotated[
     str | None,
     DATE_OR_TIME,
     Query(
-        description="Answer as the data stood then: an ISO date (its end, UTC) or timestamp.",
+        description="Answer as the service had recorded the data then: an ISO date (its "
+        "end, UTC) or timestamp.",
+        max_length=40,
+        examples=["2019-09-16"],
+    ),
+]
+VintageDate = Annotated[
+    str | None,
+    WithJsonSchema({"type": "string", "format": "date"}),
+    Query(
+        description="Answer as published by then (`YYYY-MM-DD`): for each figure, its latest "
+        "revision whose source was published on or before that date (one without a date, "
+        "or a deletion, counts from the day it was recorded). With `as_of`, both apply.",
         max_length=40,
         examples=["2019-09-16"],
     ),

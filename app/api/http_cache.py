@@ -10,8 +10,8 @@ revision) set their own ETag, which is kept.
 
 The cache holds at most `max_bytes` of bodies and headers (LRU). Its key is the path,
 the query parameters the route declares (in the order given: the route reads the
-last of a repeated one) and the representation; other parameters (`?junk=1`) do
-not make new entries.
+last of a repeated one) and the representation; `_` (a cache-buster) makes no new
+entry, and an unknown parameter is refused before the cache (`app.api.parameters`).
 """
 
 import asyncio
@@ -109,9 +109,13 @@ def cache_key(
     table: RouteTable, path: str, query: list[tuple[str, str]], accept: str
 ) -> tuple[str, str, str] | None:
     """The cache key of a GET: the path, the query parameters the route declares (in
-    the order given) and the representation; `None` where no GET is served."""
+    the order given) and the representation; `None` where no GET is served or a
+    parameter is unknown (a 422, `app.api.parameters`)."""
     declared = table.read_parameters(path)
     if declared is None:
+        return None
+    accepted = table.accepted(path, "GET")
+    if query and (accepted is None or any(k not in accepted for k, _ in query)):
         return None
     kept = urlencode([(k, v) for k, v in query if k in declared]) if query else ""
     return (path, kept, representation(query, accept))

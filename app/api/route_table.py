@@ -33,6 +33,7 @@ class RouteTable:
     def __init__(self, routes: list[BaseRoute]) -> None:
         self._routes = routes
         self._reads: dict[str, frozenset[str]] = {}
+        self._accepted: dict[str, frozenset[str]] = {}
 
     @cached_property
     def _entries(self) -> list[_Entry]:
@@ -77,6 +78,25 @@ class RouteTable:
             if len(self._reads) >= MEMO:
                 self._reads.clear()
             found = self._reads[path] = entry.queries
+        return found
+
+    def accepted(self, path: str, method: str) -> frozenset[str] | None:
+        """The query parameters a request may give (those its route declares, `format`
+        where it has CSV, and `_`, a browser's cache-buster); None where no route of
+        that method serves `path`."""
+        wanted = "GET" if method == "HEAD" else method
+        key = f"{wanted} {path}"
+        found = self._accepted.get(key)
+        if found is None:
+            entry = next(
+                (e for e in self._entries if wanted in e.methods and e.regex.match(path)), None
+            )
+            if entry is None:
+                return None
+            if len(self._accepted) >= MEMO:
+                self._accepted.clear()
+            extra = {"_", "format"} if entry.csv else {"_"}
+            found = self._accepted[key] = entry.queries | extra
         return found
 
     def has_csv(self, path: str) -> bool:

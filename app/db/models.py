@@ -52,7 +52,8 @@ class Source(Base):
     title: Mapped[str] = mapped_column(String(500))
     publisher: Mapped[str] = mapped_column(String(200))
     place: Mapped[str | None] = mapped_column(String(200))
-    published_on: Mapped[date] = mapped_column(Date)
+    # None: not a publication (figures typed in); vintages count them by the day recorded.
+    published_on: Mapped[date | None] = mapped_column(Date)
     url: Mapped[str | None] = mapped_column(String(2000))
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -187,6 +188,8 @@ class FigureRevision(Base):
     recorded_by: Mapped[str | None] = mapped_column(String(100))
 
     course: Mapped[Course] = relationship(lazy="joined", innerjoin=True)
+    # Its publication date, for vintages, is its source's: sources are never edited.
+    source: Mapped[Source] = relationship(lazy="joined", innerjoin=True)
 
     __table_args__ = (
         UniqueConstraint("figure_id", "revision"),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from app.domain.periods import ALL_MONTHS, MONTHS, Figure, months_label, year_months_label
-from app.domain.stats import annualize, round_half_away
+from app.domain.stats import round_half_away
 
 Term = tuple[Figure, int]  # a figure and its sign, +1 or -1
 
@@ -31,6 +31,12 @@ class Part:
     months: frozenset[int]
     total: int
     terms: tuple[Term, ...]
+    first_offered: int | None = None  # set on a zero before the course was first offered
+
+    @classmethod
+    def before_first_offered(cls, year: int, months: frozenset[int], first: int) -> "Part":
+        """Months before the course existed: zero completions, exactly, by definition."""
+        return cls(year, months, 0, (), first)
 
     @property
     def derived(self) -> bool:
@@ -52,7 +58,10 @@ class Part:
 
     @property
     def derivation(self) -> str | None:
-        """How a derived part was obtained: `2018 − Jan–Aug 2018`."""
+        """How a derived part was obtained: `2018 − Jan–Aug 2018`; why a part before the
+        course existed is zero."""
+        if self.first_offered is not None:
+            return f"zero: the course was first offered in {self.first_offered}"
         if not self.derived:
             return None
         text = ""
@@ -176,12 +185,21 @@ class Window:
         return self.total is not None
 
 
-def window(figures: Mapping[int, Sequence[Figure]], end: Month, months: int) -> Window:
+def window(
+    figures: Mapping[int, Sequence[Figure]],
+    end: Month,
+    months: int,
+    first_offered: int | None = None,
+) -> Window:
     """The total of the `months` months ending with `end`, from a course's figures by
-    year, when they determine it exactly: each year's share by `exact_parts`."""
+    year, when they determine it exactly: each year's share by `exact_parts`, and zero
+    for the years before the course was first offered."""
     parts: list[Part] = []
     missing: list[str] = []
     for year, wanted in window_months(end, months).items():
+        if first_offered is not None and year < first_offered:
+            parts.append(Part.before_first_offered(year, wanted, first_offered))
+            continue
         found = exact_parts(year, figures.get(year, ()), wanted)
         if found is None:
             span = "the whole year" if wanted == ALL_MONTHS else months_label(wanted)
@@ -195,14 +213,24 @@ def window(figures: Mapping[int, Sequence[Figure]], end: Month, months: int) -> 
 
 # Projections ----------------------------------------------------------------------------
 
+LINEAR, SEASONAL, MIXED = "linear", "seasonal", "mixed"
+
 
 @dataclass(frozen=True)
 class Projection:
-    """A partial year projected to twelve months, with how."""
+    """A partial year projected to twelve months, with how; `exact` unrounded."""
 
-    value: float | None
+    exact: Fraction | None
     method: str | None
     basis: list[int]
+
+    @property
+    def value(self) -> float | None:
+        """One decimal, halves away from zero."""
+        return None if self.exact is None else round_half_away(self.exact)
+
+
+NO_PROJECTION = Projection(None, None, [])
 
 
 def project(
@@ -215,11 +243,11 @@ def project(
     `earlier` maps complete earlier years to (their R5 total, their figures). Where
     some of them determine the total over exactly `to_months` (given or derived), the
     projection is seasonal: to_total × Σ full-year totals / Σ same-months totals over
-    those years; otherwise linear (to_total × 12 / months). `None` for a complete or
+    those years; otherwise linear (to_total × 12 / months). None for a complete or
     empty year.
     """
     if not to_months or to_months == ALL_MONTHS:
-        return Projection(None, None, [])
+        return NO_PROJECTION
     basis, full, same = [], 0, 0
     for year in sorted(earlier):
         year_total, figures = earlier[year]
@@ -229,5 +257,19 @@ def project(
             full += year_total
             same += part
     if basis and same > 0:
-        return Projection(round_half_away(Fraction(to_total * full, same)), "seasonal", basis)
-    return Projection(annualize(to_total, len(to_months)), "linear", [])
+        return Projection(Fraction(to_total * full, same), SEASONAL, basis)
+    return Projection(Fraction(to_total * 12, len(to_months)), LINEAR, [])
+
+
+def combined(parts: Sequence[tuple[int, Projection]]) -> Projection:
+    """The projection of several courses together from each one's (to_total, projection):
+    the sum of their projections, a complete course counting its total. None when no
+    part is projected (every one complete, or none has figures). The method is the
+    parts' one, or `mixed` when some are seasonal and some linear."""
+    projected = [p for _, p in parts if p.exact is not None]
+    if not projected:
+        return NO_PROJECTION
+    exact = sum((p.exact if p.exact is not None else Fraction(t) for t, p in parts), Fraction(0))
+    methods = {p.method for p in projected}
+    method = methods.pop() if len(methods) == 1 else MIXED
+    return Projection(exact, method, sorted({y for p in projected for y in p.basis}))

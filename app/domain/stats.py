@@ -32,6 +32,14 @@ def annualize(total: int, months_covered: int) -> float | None:
     return round_half_away(Fraction(total * 12, months_covered))
 
 
+def percent_change(from_total: int, to_value: Fraction | None) -> float | None:
+    """`(to − from) / from × 100` to one decimal, for an exact (possibly projected) `to`;
+    `None` without a value or when `from_total` is 0."""
+    if to_value is None or from_total == 0:
+        return None
+    return round_half_away((to_value - from_total) * 100 / from_total)
+
+
 def is_record(total: int, earlier_totals: Sequence[int]) -> bool | None:
     """Beats every earlier year's total; `None` when there is no earlier year."""
     if not earlier_totals:
@@ -117,6 +125,50 @@ def contributions(changes: Sequence[int], from_total: int) -> list[float | None]
     halves away from zero), so they add up to the whole's `change_pct` within 0.05
     per part; `None` when the whole started from 0."""
     return [percent(change, from_total) for change in changes]
+
+
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def _signed_pct(value: float) -> str:
+    return f"+{value:.1f}%" if value >= 0 else f"−{-value:.1f}%"
+
+
+def headline(
+    *,
+    from_label: str,
+    to_label: str,
+    row: Change,
+    change_projected_pct: float | None,
+    to_projected: float | None,
+    projection_method: str | None,
+    subject: str = "",
+) -> str:
+    """One plain sentence of a comparison, for a dashboard to print as is: both periods
+    with their months, both totals, the change as reported and, for a partial `to` year,
+    the change to its projection with the method, then like for like when there is one.
+    `subject` leads it (which courses, when not all)."""
+    lead = f"{subject}: " if subject else ""
+    text = (
+        f"{lead}{_count(row.to_total)} completions in {to_label} against "
+        f"{_count(row.from_total)} in {from_label}"
+    )
+    if row.change_pct is None:
+        text += " (no percent change from zero)."
+    elif to_projected is None or change_projected_pct is None:
+        text += f": {_signed_pct(row.change_pct)}."
+    else:
+        text += (
+            f" ({row.to_months} months against {row.from_months}): "
+            f"{_signed_pct(row.change_pct)} as reported; projected to a full year "
+            f"({projection_method}), {to_label.split()[-1]} would be "
+            f"{_count(int(round_half_away(Fraction(str(to_projected)), 0)))}, "
+            f"{_signed_pct(change_projected_pct)}."
+        )
+    if row.change_same_months_pct is not None and not row.comparable:
+        text += f" Like for like: {_signed_pct(row.change_same_months_pct)} on the same months."
+    return text
 
 
 def sum_known(values: Sequence[int | None]) -> int | None:

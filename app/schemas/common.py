@@ -1,7 +1,7 @@
 """Shapes shared by every list and error."""
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,14 @@ ALL_COURSES = "(all courses)"  # the course cell of aggregate CSV rows: never a 
 def item_rows(data: dict[str, Any], **envelope: Any) -> list[dict[str, Any]]:
     """CSV rows of an answer's `items`, each led by what the answer says of them all."""
     return [{**envelope, **item} for item in data.get("items") or []]
+
+
+# Every list answer has `items`, `total` and `next_cursor`; these are the last two of a
+# list that is never paged (all its items in one answer).
+WholeTotal = Annotated[int, Field(description="How many items there are (all of them here).")]
+NoNextPage = Annotated[
+    str | None, Field(description="Always null: the list is whole, on one page.")
+]
 
 
 class Page(BaseModel, Generic[T]):

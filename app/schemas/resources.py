@@ -7,7 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.periods import Period
-from app.schemas.common import item_rows
+from app.domain.vintages import counts_from
+from app.schemas.common import NoNextPage, WholeTotal, item_rows
 from app.schemas.writes import Status
 
 RevisionAction = Literal["create", "update", "delete"]
@@ -62,7 +63,10 @@ class SourceOut(BaseModel):
     title: str
     publisher: str
     place: str | None
-    published_on: date
+    published_on: date | None = Field(
+        description="When it was published; null for figures never published. Vintages "
+        "(`vintage=`) count its figures from this date."
+    )
     url: str | None
     notes: str | None
 
@@ -125,6 +129,8 @@ class RevisionOut(BaseModel):
                 "source_id": 1,
                 "recorded_at": "2026-11-28T18:20:00.123456Z",
                 "recorded_by": "office",
+                "published_on": "2019-09-16",
+                "vintage_from": "2019-09-16",
             }
         }
     )
@@ -141,13 +147,22 @@ class RevisionOut(BaseModel):
     source_id: int
     recorded_at: datetime
     recorded_by: str | None = Field(description="The name of the key that made the change.")
+    published_on: date | None = Field(
+        description="Its source's publication date (null for a deletion, or a source without one)."
+    )
+    vintage_from: date = Field(
+        description="The first `vintage` date whose answers include this revision: "
+        "`published_on`, else the UTC day it was recorded."
+    )
 
 
 class Revisions(BaseModel):
     """Every revision of one figure, oldest first."""
 
-    figure_id: int
+    figure_id: int = Field(description="The figure's id.")
     items: list[RevisionOut]
+    total: WholeTotal
+    next_cursor: NoNextPage = None
 
     @staticmethod
     def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -190,6 +205,8 @@ def attendance_out(row: Any) -> AttendanceOut:
 def revision_out(rev: Any) -> RevisionOut:
     """A stored revision as the API shows it."""
     period = _period(rev)
+    deleted = rev.action == "delete"
+    published = None if deleted else rev.source.published_on
     return RevisionOut(
         figure_id=rev.figure_id,
         revision=rev.revision,
@@ -203,6 +220,8 @@ def revision_out(rev: Any) -> RevisionOut:
         source_id=rev.source_id,
         recorded_at=rev.recorded_at,
         recorded_by=rev.recorded_by,
+        published_on=published,
+        vintage_from=counts_from(published, rev.recorded_at, deleted),
     )
 
 

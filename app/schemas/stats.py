@@ -5,7 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.periods import YearTotal, months_label
-from app.schemas.common import ALL_COURSES, item_rows
+from app.schemas.common import ALL_COURSES, NoNextPage, WholeTotal, item_rows
 
 TotalsBy = Literal["year", "course", "course_year"]
 
@@ -76,6 +76,8 @@ class YearList(BaseModel):
     )
 
     items: list[YearSummary]
+    total: WholeTotal
+    next_cursor: NoNextPage = None
 
     @staticmethod
     def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -155,9 +157,11 @@ class Series(BaseModel):
         }
     )
 
-    course: str
-    name: str
+    course: str = Field(description="The course's slug.")
+    name: str = Field(description="The course's name.")
     items: list[SeriesItem]
+    total: WholeTotal
+    next_cursor: NoNextPage = None
 
     @staticmethod
     def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -188,6 +192,25 @@ class ChangeFields(BaseModel):
     record: bool | None = Field(
         description="to_total beats every earlier year's total; null when there is none."
     )
+    to_projected: float | None = Field(
+        description="The `to` year projected to twelve months, one decimal; null when it is "
+        "complete or empty. Seasonal when earlier complete years (the five most recent) hold "
+        "(or let one derive) a figure for exactly the `to` year's months: to_total × Σ their "
+        "full-year totals / Σ their same-months totals; else linear, as `to_annualized`. "
+        "Of several courses: the sum of theirs. Not an observation."
+    )
+    projection_method: Literal["seasonal", "linear", "mixed"] | None = Field(
+        description="How `to_projected` was made (`mixed`: some courses seasonal, some "
+        "linear); null when there is no projection."
+    )
+    projection_basis: list[int] = Field(
+        description="The earlier complete years a seasonal projection rests on; empty otherwise."
+    )
+    change_projected_pct: float | None = Field(
+        description="(to_projected − from_total) / from_total × 100, one decimal: the change "
+        "a reader of a partial year wants, at its own season's pace. Null when the `to` year "
+        "is complete or from_total is 0. A projection, not an observation."
+    )
 
 
 class ChangeRow(ChangeFields, _CourseKey):
@@ -195,25 +218,23 @@ class ChangeRow(ChangeFields, _CourseKey):
 
     contribution_pp: float | None = Field(
         description="This course's share of the all-course percent change, in percentage "
-        "points: change / all-course from_total x 100 (null when that is 0). The rows add "
-        "up to all_courses.change_pct within 0.05 per row (each is rounded on its own)."
-    )
-    to_projected: float | None = Field(
-        description="The `to` year projected to twelve months, one decimal; null when it is "
-        "complete or empty. Seasonal when earlier complete years (the five most recent) hold "
-        "(or let one derive) a figure for exactly the `to` year's months: to_total × Σ their "
-        "full-year totals / Σ their same-months totals; else linear, as `to_annualized`. "
-        "Not an observation."
-    )
-    projection_method: Literal["seasonal", "linear"] | None = Field(
-        description="How `to_projected` was made; null when there is no projection."
-    )
-    projection_basis: list[int] = Field(
-        description="The earlier complete years a seasonal projection rests on; empty otherwise."
+        "points: change / all-course from_total x 100 (null when that is 0), relative to "
+        "all courses even when `course` filters the rows. The rows add up to "
+        "all_courses.change_pct within 0.05 per row (each is rounded on its own)."
     )
 
 
-class NewCourseEffect(ChangeFields):
+class AggregateChange(ChangeFields):
+    """The comparison of several courses together (R6), with a sentence that says it."""
+
+    headline: str = Field(
+        description="One plain sentence a dashboard prints as is: both periods with their "
+        "months, both totals, the change as reported and, for a partial `to` year, the "
+        "change to its projection with the method."
+    )
+
+
+class NewCourseEffect(AggregateChange):
     """The all-course comparison without the courses first offered in or after `from`
     (their `from` year may not be a full year of teaching)."""
 
@@ -266,50 +287,58 @@ class Changes(BaseModel):
         },
     )
 
-    from_year: int = Field(alias="from")
-    to_year: int = Field(alias="to")
+    from_year: int = Field(alias="from", description="The earlier year.")
+    to_year: int = Field(alias="to", description="The later year.")
     items: list[ChangeRow]
-    all_courses: ChangeFields
-    excluding_new_courses: NewCourseEffect
+    total: WholeTotal
+    next_cursor: NoNextPage = None
+    all_courses: AggregateChange | None = Field(
+        description="Every course together; null when `course` names one."
+    )
+    excluding_new_courses: NewCourseEffect | None = Field(
+        description="All courses but those first offered in or after `from`; null when "
+        "`course` names one."
+    )
 
     @staticmethod
     def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-        """One row per course, the all-course row, then the all-course row without new
-        courses; each with `from` and `to`."""
+        """One row per course, then (without a course filter) the all-course row and the
+        all-course row without new courses; each with `from` and `to`, lists of years or
+        slugs written out with spaces."""
         years = {"from": data.get("from"), "to": data.get("to")}
-        rows = []
-        for item in data.get("items") or []:
-            basis = item.get("projection_basis")
-            if isinstance(basis, list):
-                item = {**item, "projection_basis": " ".join(str(y) for y in basis)}
-            rows.append({**years, **item})
-        rows.append({**years, "course": ALL_COURSES, "name": "All courses", **data["all_courses"]})
-        effect = dict(data.get("excluding_new_courses") or {})
-        if effect:
-            excluded = effect.pop("excluded", [])
-            effect["excluded"] = " ".join(excluded) if isinstance(excluded, list) else excluded
+        rows = [{**years, **item} for item in data.get("items") or []]
+        if data.get("all_courses"):
+            whole = data["all_courses"]
+            rows.append({**years, "course": ALL_COURSES, "name": "All courses", **whole})
+        if data.get("excluding_new_courses"):
             label = f"All courses first offered before {data.get('from')}"
+            effect = data["excluding_new_courses"]
             rows.append({**years, "course": "(established courses)", "name": label, **effect})
-        return rows
+        return [
+            {k: " ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()}
+            for row in rows
+        ]
 
 
-class ShareItem(BaseModel):
+class ShareItem(_CourseKey):
     """A course's share of a year's total."""
 
-    course: str
-    name: str
-    total: int
+    total: int = Field(description="The course's total for the year (R5).")
     share_pct: float | None = Field(description="Percent of the year's total, one decimal.")
 
 
 class Shares(BaseModel):
-    """Each course's share of one year's total, largest first."""
+    """Each course's share of one year's total, largest first, with the months the year
+    covers (a partial year's shares are of its months only)."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
                 "year": 2019,
-                "total": 6730,
+                "year_total": 6730,
+                "months_covered": 8,
+                "complete": False,
+                "months_label": "Jan–Aug",
                 "items": [
                     {
                         "course": "adolescent-mental-health",
@@ -318,33 +347,45 @@ class Shares(BaseModel):
                         "share_pct": 47.1,
                     }
                 ],
+                "total": 6,
+                "next_cursor": None,
             }
         }
     )
 
-    year: int
-    total: int
+    year: int = Field(description="The year; by default the latest with figures.")
+    year_total: int = Field(description="All courses' total for the year (R6).")
+    months_covered: int = Field(description="Months every course's total covers (R6).")
+    complete: bool = Field(description="True when every course covers all 12 months.")
+    months_label: str = Field(description="The months every course covers: `Jan–Aug`.")
     items: list[ShareItem]
+    total: WholeTotal
+    next_cursor: NoNextPage = None
 
     @staticmethod
     def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-        """One row per course, then the all-course row (100%), each with the year."""
-        rows = item_rows(data, year=data.get("year"))
-        whole = {"course": ALL_COURSES, "name": "All courses", "total": data.get("total")}
-        return [*rows, {"year": data.get("year"), **whole, "share_pct": 100.0}]
+        """One row per course, then the all-course row (100%), each with the year and the
+        months it covers."""
+        keys = ("year", "months_covered", "complete", "months_label")
+        envelope = {k: data.get(k) for k in keys}
+        rows = item_rows(data, **envelope)
+        whole = {"course": ALL_COURSES, "name": "All courses", "total": data.get("year_total")}
+        return [*rows, {**envelope, **whole, "share_pct": 100.0}]
 
 
-class RecordItem(BaseModel):
+class AllCourseRecord(BaseModel):
     """A year whose total beat every earlier year's total."""
 
-    course: str | None = Field(description="The course's slug; null for all courses together.")
-    name: str | None
-    year: int
-    total: int
-    months_covered: int
-    complete: bool
-    previous_best: int
-    previous_best_year: int
+    year: int = Field(description="The record year.")
+    total: int = Field(description="Its total (R5 for a course, R6 for all courses).")
+    months_covered: int = Field(description="Months the total covers.")
+    complete: bool = Field(description="True when the total covers all 12 months.")
+    previous_best: int = Field(description="The best earlier year's total.")
+    previous_best_year: int = Field(description="The year of `previous_best`.")
+
+
+class RecordItem(AllCourseRecord, _CourseKey):
+    """A year whose total beat every earlier year's total for one course."""
 
 
 class Records(BaseModel):
@@ -364,20 +405,36 @@ class Records(BaseModel):
                         "previous_best": 2273,
                         "previous_best_year": 2018,
                     }
-                ]
+                ],
+                "total": 6,
+                "next_cursor": None,
+                "all_courses": [
+                    {
+                        "year": 2019,
+                        "total": 6730,
+                        "months_covered": 8,
+                        "complete": False,
+                        "previous_best": 3950,
+                        "previous_best_year": 2018,
+                    }
+                ],
             }
         }
     )
 
     items: list[RecordItem]
+    total: WholeTotal
+    next_cursor: NoNextPage = None
+    all_courses: list[AllCourseRecord] | None = Field(
+        description="The record years of all courses together; null when `course` names one."
+    )
 
     @staticmethod
     def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-        """One row per record; the all-course records labelled."""
-        return [
-            {**r, "course": r.get("course") or ALL_COURSES, "name": r.get("name") or "All courses"}
-            for r in data.get("items") or []
-        ]
+        """One row per course record, then the all-course records, labelled."""
+        whole = {"course": ALL_COURSES, "name": "All courses"}
+        together = [{**whole, **r} for r in data.get("all_courses") or []]
+        return [*item_rows(data), *together]
 
 
 class TotalsItem(BaseModel):
@@ -413,15 +470,19 @@ class Totals(BaseModel):
         }
     )
 
-    by: TotalsBy
+    by: TotalsBy = Field(description="The grouping asked for.")
     items: list[TotalsItem]
+    total: WholeTotal
+    next_cursor: NoNextPage = None
 
     @staticmethod
     def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-        """One row per total; totals of all courses (`by=year`) labelled."""
+        """One row per total; totals of all courses (`by=year` without a course)
+        labelled."""
         rows = item_rows(data)
         if data.get("by") == "year":
-            rows = [{**r, "course": ALL_COURSES, "name": "All courses"} for r in rows]
+            whole = {"course": ALL_COURSES, "name": "All courses"}
+            rows = [{**r, **whole} if r.get("course") is None else r for r in rows]
         return rows
 
 
@@ -520,7 +581,11 @@ class Rolling(BaseModel):
     previous_start: str
     previous_end: str
     items: list[RollingRow]
-    all_courses: WindowTotals
+    total: WholeTotal
+    next_cursor: NoNextPage = None
+    all_courses: WindowTotals | None = Field(
+        description="Every course's window together; null when `course` names one."
+    )
 
     @staticmethod
     def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -534,7 +599,9 @@ class Rolling(BaseModel):
                 if isinstance(row.get(key), list):
                     row[key] = "; ".join(_part_text(p) for p in row[key])
             rows.append(row)
-        whole = {"course": ALL_COURSES, "name": "All courses", **data.get("all_courses", {})}
+        if not data.get("all_courses"):
+            return rows
+        whole = {"course": ALL_COURSES, "name": "All courses", **data["all_courses"]}
         return [*rows, {**window, **whole}]
 
 

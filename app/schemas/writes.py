@@ -78,7 +78,11 @@ class SourceIn(_Strict):
     title: str = Field(min_length=1, max_length=500)
     publisher: str = Field(min_length=1, max_length=200)
     place: str | None = Field(default=None, max_length=200)
-    published_on: date
+    published_on: date | None = Field(
+        default=None,
+        description="When it was published; omit for figures that were never published "
+        "(typed in from records): `vintage` answers then count them from the day recorded.",
+    )
     url: HttpUrl | None = Field(default=None, max_length=2000)
     notes: str | None = Field(default=None, max_length=5000)
 

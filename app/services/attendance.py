@@ -17,45 +17,48 @@ from app.db.models import FIGURE_VALUES, Course, Figure, Source
 from app.db.session import lock_course, write_time
 from app.domain import periods
 from app.domain.rules import Violation, check_figure
+from app.domain.vintages import CURRENT, Vintage
 from app.errors import Conflict, DomainError, Invalid, NotFound, PreconditionFailed
 from app.schemas.writes import FigureIn, FigurePatch
-from app.services import audit, idempotency, totals
+from app.services import audit, history, idempotency, totals
 from app.services.audit import Actor
 from app.services.catalog import get_course
-from app.services.history import AS_OF, figure_view, keep_first_vintage, vintage
+from app.services.history import figure_view, keep_first_vintage, vintage
 from app.services.pagination import PageResult, Pages
 
 
-@lru_cache(maxsize=2)
-def _rows(as_of: bool) -> tuple[Select[Any], FromClause]:
-    """Figure rows with the course slug as `course`, live or (with `as_of` bound) as they
-    stood at a moment, and the view they come from: built once."""
-    view = figure_view(AS_OF if as_of else None)
+@lru_cache(maxsize=4)
+def _rows(as_of: bool, vintage: bool) -> tuple[Select[Any], FromClause]:
+    """Figure rows with the course slug as `course`, live or in force on the time axes
+    asked for (bound by `history.params`), and the view they come from: built once."""
+    view = figure_view(as_of, vintage)
     query = select(*view.c, Course.slug.label("course")).join(Course, Course.id == view.c.course_id)
     return query, view
 
 
-@lru_cache(maxsize=2)
-def _one(as_of: bool) -> Select[Any]:
-    query, view = _rows(as_of)
+@lru_cache(maxsize=4)
+def _one(as_of: bool, vintage: bool) -> Select[Any]:
+    query, view = _rows(as_of, vintage)
     return query.where(view.c.id == bindparam("figure_id"))
 
 
-def get_figure_row(session: Session, *, figure_id: int, as_of: datetime | None = None) -> Any:
-    """One figure as it stands (or stood at `as_of`), or 404."""
-    params = {"figure_id": figure_id, **({} if as_of is None else {"as_of": as_of})}
-    rows = fetch(session, _one(as_of is not None), params)
+def _shape(at: Vintage) -> tuple[bool, bool]:
+    return at.as_of is not None, at.published_by is not None
+
+
+def get_figure_row(session: Session, *, figure_id: int, at: Vintage = CURRENT) -> Any:
+    """One figure as it stands (or as it was in force for `at`), or 404."""
+    rows = fetch(session, _one(*_shape(at)), {"figure_id": figure_id, **history.params(at)})
     row = rows[0] if rows else None
     if row is None:
-        when = "" if as_of is None else f" as of {as_of.isoformat()}"
-        raise NotFound(f"No attendance figure {figure_id}{when}.")
+        raise NotFound(f"No attendance figure {figure_id}{at.describe()}.")
     return row
 
 
 @lru_cache(maxsize=64)
-def _listing(filters: frozenset[str], as_of: bool) -> Pages:
+def _listing(filters: frozenset[str], as_of: bool, vintage: bool) -> Pages:
     """The statements listing figures with these filters (bound by name): one per shape."""
-    query, view = _rows(as_of)
+    query, view = _rows(as_of, vintage)
     if "course" in filters:
         query = query.where(Course.slug == bindparam("course"))
     if "year" in filters:
@@ -74,7 +77,7 @@ def list_figures(
     year: int | None = None,
     year_from: int | None = None,
     year_to: int | None = None,
-    as_of: datetime | None = None,
+    at: Vintage = CURRENT,
     limit: int,
     cursor: str | None,
 ) -> PageResult[Row[Any]]:
@@ -87,10 +90,8 @@ def list_figures(
         )
     given = {"course": course, "year": year, "year_from": year_from, "year_to": year_to}
     params: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-    pages = _listing(frozenset(params), as_of is not None)
-    if as_of is not None:
-        params["as_of"] = as_of
-    page = pages.rows(session, params, limit=limit, cursor=cursor)
+    pages = _listing(frozenset(params), *_shape(at))
+    page = pages.rows(session, {**params, **history.params(at)}, limit=limit, cursor=cursor)
     if course is not None and page.total == 0:
         get_course(session, slug=course)  # 404 for a course that does not exist
     return page

@@ -1,23 +1,30 @@
-"""Vintages: figures as they stood at a moment (`as_of`), and each figure's revisions."""
+"""Vintages: figures as recorded at a moment (`as_of`) or as published by a date
+(`vintage`), and each figure's revisions."""
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy import (
-    BindParameter,
     CompoundSelect,
+    Date,
     FromClause,
+    and_,
     bindparam,
+    false,
     func,
     literal,
+    not_,
+    or_,
     select,
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
 
 from app.db.base import table_of
-from app.db.models import VINTAGE, AuditEntry, Figure, FigureRevision
+from app.db.models import VINTAGE, AuditEntry, Figure, FigureRevision, Source
+from app.domain.vintages import Vintage
 from app.errors import Invalid, NotFound
 
 _AS_OF = re.compile(
@@ -77,31 +84,94 @@ def parse_moment(text: str, *, field: str, day_end: bool) -> datetime:
         return (datetime.min if shift > timedelta() else datetime.max).replace(tzinfo=UTC)
 
 
-AS_OF = bindparam("as_of", type_=FigureRevision.recorded_at.type)  # a moment, bound later
+def parse_vintage(as_of: str | None, vintage: str | None) -> Vintage:
+    """The two time axes of a read (`app.domain.vintages`): `as_of`, a moment (a date is
+    the end of that day, UTC), and `vintage`, a publication date `YYYY-MM-DD`."""
+    published_by = None
+    if vintage is not None:
+        try:
+            published_by = date.fromisoformat(vintage) if _DATE.fullmatch(vintage) else None
+        except ValueError:
+            published_by = None
+        if published_by is None:
+            raise Invalid(
+                f"vintage must be a date, YYYY-MM-DD, such as 2019-09-16; got '{vintage[:40]}'.",
+                errors=[{"field": "vintage", "message": "not a date YYYY-MM-DD"}],
+            )
+    return Vintage(parse_as_of(as_of), published_by)
 
 
-def figure_view(as_of: datetime | BindParameter[datetime] | None) -> FromClause:
-    """The live figures, or those in force at `as_of`, with the `figures` table's columns.
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MOMENT = FigureRevision.recorded_at.type
+AS_OF = bindparam("as_of", type_=MOMENT)  # the three axes' values, bound by `params`
+PUBLISHED_BY = bindparam("published_by", type_=Date())
+PUBLISHED_BY_END = bindparam("published_by_end", type_=MOMENT)
 
-    As of a moment, a figure is its latest revision recorded by then, unless that is
+
+def params(at: Vintage) -> dict[str, Any]:
+    """The values a view made for `at`'s shape is executed with."""
+    found: dict[str, Any] = {}
+    if at.as_of is not None:
+        found["as_of"] = at.as_of
+    if at.published_by is not None:
+        found["published_by"] = at.published_by
+        found["published_by_end"] = at.published_by_end
+    return found
+
+
+def _known(
+    recorded_at: Any, deleted: Any, published_on: Any, *, as_of: bool, vintage: bool
+) -> list[Any]:
+    """SQL for `app.domain.vintages.passes`: recorded by `as_of`; published by `vintage`
+    (a deletion, or a source without a date, counted by the day it was recorded)."""
+    conditions = []
+    if as_of:
+        conditions.append(recorded_at <= AS_OF)
+    if vintage:
+        dated = and_(not_(deleted), published_on.is_not(None))
+        conditions.append(
+            or_(
+                and_(dated, published_on <= PUBLISHED_BY),
+                and_(not_(dated), recorded_at < PUBLISHED_BY_END),
+            )
+        )
+    return conditions
+
+
+@lru_cache(maxsize=4)
+def figure_view(as_of: bool, vintage: bool) -> FromClause:
+    """The live figures (neither axis), or those in force on the axes asked for, with
+    the `figures` table's columns; executed with `params(at)`.
+
+    A figure is its latest revision that passes (`app.domain.vintages`), unless that is
     its deletion. The latest is found per candidate revision through the
     (figure_id, revision) index, so filters on the view's year or course reach the
     revisions' own index instead of grouping every revision there is.
     """
-    if as_of is None:
+    if not (as_of or vintage):
         return table_of(Figure)
     r, later, f = FigureRevision, aliased(FigureRevision), Figure
+    s, later_source = aliased(Source), aliased(Source)
+    known = partial(_known, as_of=as_of, vintage=vintage)
     latest = (
         select(func.max(later.revision))
-        .where(later.figure_id == r.figure_id, later.recorded_at <= as_of)
+        .join(later_source, later_source.id == later.source_id)
+        .where(
+            later.figure_id == r.figure_id,
+            *known(later.recorded_at, later.action == "delete", later_source.published_on),
+        )
         .scalar_subquery()
     )
     revised = select(r.figure_id.label("id"), *vintage_columns(r)).where(
-        r.recorded_at <= as_of, r.action != "delete", r.revision == latest
+        *([r.recorded_at <= AS_OF] if as_of else []), r.action != "delete", r.revision == latest
     )
     # A figure never revised has no revision rows: its one vintage is in `figures`.
-    first = select(f.id, *vintage_columns(f)).where(f.revision == 1, f.recorded_at <= as_of)
-    return union_all(revised, first).subquery("figures_as_of")
+    first = (
+        select(f.id, *vintage_columns(f))
+        .join(s, s.id == f.source_id)
+        .where(f.revision == 1, *known(f.recorded_at, false(), s.published_on))
+    )
+    return union_all(revised, first).subquery("figures_in_force")
 
 
 def vintage_columns(model: type[Figure] | type[FigureRevision]) -> list[Any]:
@@ -165,4 +235,5 @@ def revisions(session: Session, *, figure_id: int) -> list[FigureRevision]:
         raise NotFound(f"No attendance figure {figure_id} was ever recorded.")
     first = vintage(figure, "create")  # never revised: its one vintage, not stored apart
     first.course = figure.course
+    first.source = session.get_one(Source, figure.source_id)
     return [first]

@@ -15,6 +15,7 @@ from app.api.deps import (
     IfMatch,
     Limit,
     OptionalYear,
+    VintageDate,
     WriteKey,
     WriteSessionDep,
     reader,
@@ -51,13 +52,14 @@ async def list_attendance(
     year_from: OptionalYear = None,
     year_to: OptionalYear = None,
     as_of: AsOf = None,
+    vintage: VintageDate = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Page[AttendanceOut]:
     """Figures matching every filter, oldest first (as they stood at `as_of`, if given);
     an unknown course is a 404."""
     read = reader(request)
-    moment = history.parse_as_of(as_of)
+    at = history.parse_vintage(as_of, vintage)
     return await read(
         lambda s: Page[AttendanceOut].of(
             attendance.list_figures(
@@ -66,25 +68,29 @@ async def list_attendance(
                 year=year,
                 year_from=year_from,
                 year_to=year_to,
-                as_of=moment,
+                at=at,
                 limit=limit,
                 cursor=cursor,
             ),
             attendance_out,
         ),
-        bounded=moment is None,
+        bounded=at.current,
     )
 
 
 @router.get("/{figure_id:int}", summary="Get a figure", responses=problem_responses(404, 422))
 async def get_attendance(
-    request: Request, response: Response, figure_id: FigureId, as_of: AsOf = None
+    request: Request,
+    response: Response,
+    figure_id: FigureId,
+    as_of: AsOf = None,
+    vintage: VintageDate = None,
 ) -> AttendanceOut:
     """One figure by id, with its version as the `ETag` (for `If-Match` on writes)."""
     read = reader(request)
-    moment = history.parse_as_of(as_of)
+    at = history.parse_vintage(as_of, vintage)
     row = await read(
-        lambda s: attendance.get_figure_row(s, figure_id=figure_id, as_of=moment), bounded=True
+        lambda s: attendance.get_figure_row(s, figure_id=figure_id, at=at), bounded=True
     )
     response.headers["ETag"] = attendance.etag(row)
     return attendance_out(row)
@@ -103,7 +109,7 @@ async def get_revisions(request: Request, figure_id: FigureId) -> Revisions:
         lambda s: [revision_out(r) for r in history.revisions(s, figure_id=figure_id)],
         bounded=True,
     )
-    return Revisions(figure_id=figure_id, items=items)
+    return Revisions(figure_id=figure_id, items=items, total=len(items))
 
 
 def _written(session: Any, figure_id: int) -> tuple[AttendanceOut, str]:

@@ -9,6 +9,7 @@ from app.api.deps import (
     Cursor,
     IdempotencyKey,
     Limit,
+    VintageDate,
     WriteKey,
     WriteSessionDep,
     reader,
@@ -56,11 +57,13 @@ async def get_course(request: Request, slug: str = Slug) -> CourseOut:
 @router.get(
     "/{slug}/series", summary="A course's yearly totals", responses=problem_responses(404, 422)
 )
-async def get_series(request: Request, slug: str = Slug, as_of: AsOf = None) -> Series:
+async def get_series(
+    request: Request, slug: str = Slug, as_of: AsOf = None, vintage: VintageDate = None
+) -> Series:
     """The course's total for each year with figures (R5: nested periods never double count)."""
     read = reader(request)
-    moment = history.parse_as_of(as_of)
-    return await read(lambda s: stats.series(s, slug=slug, as_of=moment), bounded=moment is None)
+    at = history.parse_vintage(as_of, vintage)
+    return await read(lambda s: stats.series(s, slug=slug, at=at), bounded=at.current)
 
 
 @router.post(

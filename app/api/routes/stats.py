@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Query, Request
 
 from app.api.csv_route import CSVRoute
-from app.api.deps import AsOf, CourseFilter, OptionalYear, Year, reader
+from app.api.deps import AsOf, CourseFilter, OptionalYear, VintageDate, reader
 from app.api.routes.prefix import API, PrefixRouter
 from app.schemas.common import problem_responses
 from app.schemas.stats import Changes, Records, Rolling, Shares, Totals, TotalsBy
@@ -28,15 +28,16 @@ async def get_totals(
     year_from: OptionalYear = None,
     year_to: OptionalYear = None,
     as_of: AsOf = None,
+    vintage: VintageDate = None,
 ) -> Totals:
     """Totals grouped `by` year (R6), course (summed over years) or `course_year` (R5)."""
     read = reader(request)
-    moment = history.parse_as_of(as_of)
+    at = history.parse_vintage(as_of, vintage)
     return await read(
         lambda s: stats.totals(
-            s, by=by, course=course, year_from=year_from, year_to=year_to, as_of=moment
+            s, by=by, course=course, year_from=year_from, year_to=year_to, at=at
         ),
-        bounded=course is not None and moment is None,
+        bounded=course is not None and at.current,
     )
 
 
@@ -47,6 +48,7 @@ async def get_changes(
     to_year: Annotated[int, Query(alias="to", ge=1900, le=9999, examples=[2019])],
     course: CourseFilter = None,
     as_of: AsOf = None,
+    vintage: VintageDate = None,
 ) -> Changes:
     """Per course and for all courses: totals, change, percent change, whether the years
     cover the same months, a like-for-like comparison when the data has one, each
@@ -55,23 +57,27 @@ async def get_changes(
     (linear, and seasonal when earlier years allow; labelled, never observations) and
     whether `to` is a record."""
     read = reader(request)
-    moment = history.parse_as_of(as_of)
+    at = history.parse_vintage(as_of, vintage)
     return await read(
-        lambda s: stats.changes(
-            s, from_year=from_year, to_year=to_year, course=course, as_of=moment
-        ),
-        bounded=course is not None and moment is None,
+        lambda s: stats.changes(s, from_year=from_year, to_year=to_year, course=course, at=at),
+        bounded=False,  # every course's `from` total, for each row's contribution
     )
 
 
 @router.get(
     "/shares", summary="Each course's share of a year", responses=problem_responses(404, 422)
 )
-async def get_shares(request: Request, year: Year, as_of: AsOf = None) -> Shares:
-    """Each course's share of the year's total, one decimal, largest first."""
+async def get_shares(
+    request: Request,
+    year: OptionalYear = None,
+    as_of: AsOf = None,
+    vintage: VintageDate = None,
+) -> Shares:
+    """Each course's share of the year's total (by default the latest year with figures),
+    one decimal, largest first, with the months the year covers."""
     read = reader(request)
-    moment = history.parse_as_of(as_of)
-    return await read(lambda s: stats.shares(s, year=year, as_of=moment), bounded=moment is None)
+    at = history.parse_vintage(as_of, vintage)
+    return await read(lambda s: stats.shares(s, year=year, at=at), bounded=at.current)
 
 
 @router.get("/records", summary="Record years", responses=problem_responses(404, 422))
@@ -80,14 +86,15 @@ async def get_records(
     year: OptionalYear = None,
     course: CourseFilter = None,
     as_of: AsOf = None,
+    vintage: VintageDate = None,
 ) -> Records:
-    """Years whose total beat every earlier year's, per course and for all courses
-    (`course: null`); a partial year that already beats them counts."""
+    """Years whose total beat every earlier year's, per course (`items`) and for all
+    courses together (`all_courses`); a partial year that already beats them counts."""
     read = reader(request)
-    moment = history.parse_as_of(as_of)
+    at = history.parse_vintage(as_of, vintage)
     return await read(
-        lambda s: stats.records(s, year=year, course=course, as_of=moment),
-        bounded=course is not None and moment is None,
+        lambda s: stats.records(s, year=year, course=course, at=at),
+        bounded=course is not None and at.current,
     )
 
 
@@ -97,24 +104,27 @@ async def get_records(
 async def get_rolling(
     request: Request,
     end: Annotated[
-        str,
+        str | None,
         Query(
             pattern=r"^(19|[2-9]\d)\d{2}-(0[1-9]|1[0-2])$",
-            description="Last month of the window, `YYYY-MM`.",
+            description="Last month of the window, `YYYY-MM`; by default the latest month "
+            "that ends a figure.",
             examples=["2019-08"],
         ),
-    ],
+    ] = None,
     months: Annotated[int, Query(ge=1, le=120, description="Length of the window.")] = 12,
     course: CourseFilter = None,
     as_of: AsOf = None,
+    vintage: VintageDate = None,
 ) -> Rolling:
-    """The total of the `months` months ending with `end`, per course and for all
-    courses, and of the same months a year earlier, only when the figures determine it
-    exactly: by adding disjoint figures and subtracting nested ones from their container
-    (`derived` parts). Never estimated; when unavailable, `reason` names the months."""
+    """The total of the `months` months ending with `end`, per course and (without
+    `course`) for all courses, and of the same months a year earlier, only when the
+    figures determine it exactly: by adding disjoint figures and subtracting nested ones
+    from their container (`derived` parts); months before a course was first offered
+    are zero. Never estimated; when unavailable, `reason` names the months."""
     read = reader(request)
-    moment = history.parse_as_of(as_of)
+    at = history.parse_vintage(as_of, vintage)
     return await read(
-        lambda s: stats.rolling(s, end=end, months=months, course=course, as_of=moment),
-        bounded=course is not None and moment is None,
+        lambda s: stats.rolling(s, end=end, months=months, course=course, at=at),
+        bounded=course is not None and at.current,
     )

@@ -3,7 +3,7 @@
 from fastapi import Path, Request
 
 from app.api.csv_route import CSVRoute
-from app.api.deps import AsOf, reader
+from app.api.deps import AsOf, VintageDate, reader
 from app.api.routes.prefix import API, PrefixRouter
 from app.schemas.common import problem_responses
 from app.schemas.stats import YearDetail, YearList
@@ -17,23 +17,25 @@ router = PrefixRouter(
 
 
 @router.get("", summary="List years with totals", responses=problem_responses(422))
-async def list_years(request: Request, as_of: AsOf = None) -> YearList:
+async def list_years(request: Request, as_of: AsOf = None, vintage: VintageDate = None) -> YearList:
     """Every year with figures: all-course total, months covered (the smallest across
     courses) and whether every course covers the whole year (R6)."""
     read = reader(request)
-    moment = history.parse_as_of(as_of)
-    return YearList(items=await read(lambda s: stats.year_summaries(s, as_of=moment)))
+    at = history.parse_vintage(as_of, vintage)
+    items = await read(lambda s: stats.year_summaries(s, at=at))
+    return YearList(items=items, total=len(items))
 
 
 @router.get(
     "/{year:int}", summary="A year's totals by course", responses=problem_responses(404, 422)
 )
 async def get_year(
-    request: Request, year: int = Path(ge=1900, le=9999, examples=[2019]), as_of: AsOf = None
+    request: Request,
+    year: int = Path(ge=1900, le=9999, examples=[2019]),
+    as_of: AsOf = None,
+    vintage: VintageDate = None,
 ) -> YearDetail:
     """The year's all-course total and each course's total (R5, R6); 404 without figures."""
     read = reader(request)
-    moment = history.parse_as_of(as_of)
-    return await read(
-        lambda s: stats.year_detail(s, year=year, as_of=moment), bounded=moment is None
-    )
+    at = history.parse_vintage(as_of, vintage)
+    return await read(lambda s: stats.year_detail(s, year=year, at=at), bounded=at.current)
