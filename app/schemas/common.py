@@ -68,11 +68,11 @@ class Problem(BaseModel):
         }
     )
 
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str
+    type: str = Field(description="A URI reference naming the kind of problem.")
+    title: str = Field(description="The HTTP status's phrase: `Not Found`.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong, for people.")
+    instance: str = Field(description="The path of the request that failed.")
     errors: list[FieldError] | None = None
     error_count: int | None = Field(
         default=None, description="How many errors there are, when `errors` lists the first."

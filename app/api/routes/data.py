@@ -41,10 +41,6 @@ DESCRIPTOR_EXAMPLE = {
         }
     ],
 }
-FIGURES_EXAMPLE = (
-    "id,course_id,year,start_month,end_month,completions,status,note,source_id,revision,"
-    "recorded_at,recorded_by\n2,1,2019,1,8,2516,final,,1,1,2026-11-28T18:20:00.123456Z,seed\n"
-)
 
 
 @router.get(
@@ -66,7 +62,11 @@ async def get_datapackage() -> dict[str, Any]:
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {"text/csv": {"schema": {"type": "string"}, "example": FIGURES_EXAMPLE}},
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                }
+            },
             "description": "CSV.",
         },
         **problem_responses(404, 422),
