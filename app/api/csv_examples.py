@@ -79,7 +79,7 @@ def main() -> None:
             def get(path: str) -> str:
                 response = client.get(path, headers=auth if "/audit" in path else {})
                 response.raise_for_status()
-                return response.text
+                return str(response.text)
 
             made = make(get)
         app.state.engine.dispose()
