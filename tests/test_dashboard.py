@@ -103,7 +103,11 @@ def test_dashboard_shows_the_release_and_redraws_on_change(
         assert page.locator("svg[role=img]").count() == 4
         assert page.locator("details table").count() == 4
         # Projections say how they were made; rolling twelve months says why not.
-        assert "≈ 3,774 (linear, 8 months scaled to 12)" in page.inner_text("#changes")
+        assert "≈ 3,774, +66.0% (linear, 8 months scaled to 12)" in page.inner_text("#changes")
+        # The API's headline, as it says it: both changes, plain and projected.
+        headline = page.inner_text("#headline")
+        for part in ("Jan–Aug 2019", "6,730", "3,950", "+70.4%", "+155.6%", "linear"):
+            assert part in headline, part
         rolling = page.inner_text("#rolling")
         assert "2018 has no figure for Sep–Dec and none can be derived" in rolling
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
@@ -123,7 +127,7 @@ def test_dashboard_shows_the_release_and_redraws_on_change(
             "Sep–Dec 2018 (773, derived: 2018 − Jan–Aug 2018) + Jan–Aug 2019 (2,516)"
         )
         expect(page.locator("#changes")).to_contain_text(
-            "≈ 3,812.6 (seasonal, from the same months of 2018)", timeout=15_000
+            "≈ 3,812.6, +67.7% (seasonal, from the same months of 2018)", timeout=15_000
         )
 
         # A new figure through the API shows on the next poll, without reloading.

@@ -184,7 +184,9 @@ class HttpCacheMiddleware:
             query = await self._moment_of_last_write(query)
             scope["query_string"] = urlencode(query).encode("latin-1")
         key = cache_key(self.table, scope["path"], query, accept)
-        assert key is not None
+        if key is None:  # a parameter the page does not take (`/dashboard?poll=1`)
+            await self.app(scope, receive, send)
+            return
         version = await self.reader.read()
         entry = self.cache.get(key, version) if self.cache is not None else None
         computing = self.computing.get(key) if self.cache is not None else None

@@ -174,9 +174,9 @@ async function drawChanges(force = false) {
   }), `Change from ${from} to ${to}`));
   const overall = data.all_courses;
   const effect = data.excluding_new_courses;
-  const withoutNew = effect.excluded.length
-    ? ` Without the courses first offered in or after ${from} (${effect.excluded.join(", ")}): ${num(effect.from_total)} → ${num(effect.to_total)}, ${pct(effect.change_pct)}.`
-    : "";
+  // The API's own sentences: the numbers are never recomputed here.
+  document.getElementById("headline").textContent = overall.headline;
+  const withoutNew = effect.excluded.length ? ` ${effect.headline}` : "";
   note.textContent = (overall.comparable
     ? `${from} and ${to} cover the same months.`
     : `Not like for like: ${overall.comparable_note || `${to} covers ${overall.to_months} months, ${from} ${overall.from_months}`}.`) + withoutNew;
@@ -189,14 +189,15 @@ async function drawChanges(force = false) {
   );
 }
 
-// The projection and how it was made, in words; the all-course row has only the linear one.
+// The projection, its change and how it was made, in words.
 function projection(r) {
-  const value = r.to_projected === undefined ? r.to_annualized : r.to_projected;
-  if (value === null) return "–";
-  const how = r.projection_method === "seasonal"
-    ? `seasonal, from the same months of ${r.projection_basis.join(", ")}`
-    : `linear, ${r.to_months} months scaled to 12`;
-  return `≈ ${num(value)} (${how})`;
+  if (r.to_projected === null) return "–";
+  const how = {
+    seasonal: `seasonal, from the same months of ${r.projection_basis.join(", ")}`,
+    linear: `linear, ${r.to_months} months scaled to 12`,
+    mixed: "the courses' projections added, some seasonal, some linear",
+  }[r.projection_method];
+  return `≈ ${num(r.to_projected)}, ${pct(r.change_projected_pct)} (${how})`;
 }
 
 const partsText = (parts) => parts.map((p) => (p.derived ? `${p.label} (${num(p.total)}, derived: ${p.derivation})` : `${p.label} (${num(p.total)})`)).join(" + ");
@@ -236,7 +237,7 @@ async function drawShares(force = false) {
   const items = data.items.map((i) => ({ label: i.name, value: i.total, partial: false, note: `${i.share_pct.toFixed(1)}%` }));
   const target = document.getElementById("shares");
   target.replaceChildren(
-    barChart(items, `Share of ${year}'s ${num(data.total)} completions by course`, target),
+    barChart(items, `Share of ${data.complete ? year : `${data.months_label} ${year}`}'s ${num(data.year_total)} completions by course`, target),
     numbers(table(["Course", "Completions", "Share"], data.items.map((i) => [i.name, num(i.total), `${i.share_pct.toFixed(1)}%`]), `Shares of ${year}`)),
   );
 }
