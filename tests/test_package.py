@@ -74,6 +74,19 @@ def fill(url: str, folder: Path) -> tuple[str, list[str]]:
             headers={**auth, "Content-Type": "text/csv"},
         )
         assert answer.json()["created"] == 1, answer.text
+        # Vintages: a revision citing a later publication, and a source with no date.
+        for source in (
+            {"title": "Annual report 2019", "publisher": "NASRO", "published_on": "2020-01-15"},
+            {"title": "Typed in from the register", "publisher": "NASRO"},
+        ):
+            assert client.post("/api/v1/sources", json=source, headers=auth).status_code == 201
+        for figure_id, completions, source_id in ((4, 600, 3), (6, 170, 4)):
+            revised = client.patch(
+                f"/api/v1/attendance/{figure_id}",
+                json={"completions": completions, "source_id": source_id},
+                headers=auth,
+            )
+            assert revised.status_code == 200, revised.text
     app.state.engine.dispose()
     return key, moments
 
@@ -105,6 +118,13 @@ def urls(client: TestClient, moments: list[str]) -> list[str]:
     ids = {int(r["id"]) for r in figures} | {int(r["figure_id"]) for r in revisions}
     for figure_id in sorted(ids):
         found += [f"/api/v1/attendance/{figure_id}", f"/api/v1/attendance/{figure_id}/revisions"]
+    today = datetime.now(UTC).date().isoformat()
+    for day in ("2019-09-16", "2020-01-15", today):
+        found += [
+            f"/api/v1/years/2019?vintage={day}",
+            f"/api/v1/attendance?limit=1000&vintage={day}",
+            f"/api/v1/stats/changes?from=2018&to=2019&vintage={day}",
+        ]
     for moment in moments:
         found += [
             f"/api/v1/years/2019?as_of={moment}",
@@ -134,7 +154,7 @@ def test_a_package_moves_the_whole_dataset_get_by_get(
     folder = tmp_path / "package"
     out = run_cli("export", "--package", str(folder), cwd=tmp_path, database_url=source)
     assert "7 courses" in out
-    assert "2 sources" in out
+    assert "4 sources" in out
     validated = subprocess.run(
         [FRICTIONLESS, "validate", str(folder / "datapackage.json")],
         capture_output=True, text=True, check=False, timeout=300,
@@ -145,7 +165,7 @@ def test_a_package_moves_the_whole_dataset_get_by_get(
     restored = run_cli("import", str(folder), cwd=tmp_path, database_url=target)
     # Revision rows: the first and second vintage of the two revised figures, the first
     # vintage and the delete of the deleted one; the other figures' one vintage is theirs.
-    assert restored.startswith("restored 2 sources, 7 courses, 14 figures, 6 figure_revisions")
+    assert restored.startswith("restored 4 sources, 7 courses, 14 figures, 10 figure_revisions")
     # The admin key is the source's: keys are credentials of one instance, not data.
     target_key = run_cli(
         "keys", "create", "--name", "boss", "--scope", "write", "--scope", "admin",
