@@ -3,7 +3,6 @@ write rate hold across workers, work that cannot start in time is a 503, and the
 response cache keeps to its byte budget."""
 
 import asyncio
-import os
 import re
 import sqlite3
 import time
@@ -17,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.db.session import make_engine
-from app.db.version import VersionReader
+from app.db.version import VersionReader, VersionUnavailable
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import Keys, on_postgres, run_cli
@@ -133,12 +132,12 @@ def sqlite_reader(database_url: str) -> Iterator[tuple[VersionReader, sqlite3.Co
     reader.engine.dispose()
 
 
-@pytest.mark.skipif(on_postgres(), reason="SQLite's WAL index")
+@pytest.mark.skipif(on_postgres(), reason="SQLite's data_version")
 def test_a_sqlite_worker_reads_every_commit_at_its_next_request(
     sqlite_reader: tuple[VersionReader, sqlite3.Connection],
 ) -> None:
-    """The version is read again only when the WAL-index header changed: every commit
-    by another connection, through checkpoints that restart the WAL, is seen at once."""
+    """The version is read again only when `PRAGMA data_version` moved: every commit by
+    another connection, through checkpoints that restart the WAL, is seen at once."""
     reader, writer = sqlite_reader
     bump = "UPDATE data_version SET version = version + 1 WHERE id = 1"
 
@@ -161,43 +160,29 @@ def test_a_sqlite_worker_reads_every_commit_at_its_next_request(
     asyncio.run(reads())
 
 
-def locks_held_on(path: str) -> list[str]:
-    """This process's POSIX locks on the file at `path`, as the kernel lists them."""
-    inode = os.stat(path).st_ino
-    mine = f" {os.getpid()} "
-    return [
-        line
-        for line in Path("/proc/locks").read_text().splitlines()
-        if mine in line and line.split()[5].endswith(f":{inode}")
-    ]
-
-
-@pytest.mark.skipif(
-    on_postgres() or not Path("/proc/locks").exists(), reason="SQLite's WAL index, on Linux"
-)
-def test_a_sqlite_worker_keeps_the_wal_index_locks_of_its_other_connections(
-    sqlite_reader: tuple[VersionReader, sqlite3.Connection],
-) -> None:
-    """Closing any descriptor of `-shm` would drop every fcntl lock the process holds on
-    it (SQLite's own, for the pool's connections): a read error and closing the reader
-    leave them held, and the reader finds the version again after the error."""
-    reader, other = sqlite_reader
-    path = str(reader.engine.url.database)
-
-    async def reads() -> None:
-        version = await reader.read()
-        assert version > 0
-        held = locks_held_on(f"{path}-shm")
-        assert held  # the shared lock every connection to a WAL database keeps
+@pytest.mark.skipif(on_postgres(), reason="SQLite's private version connection")
+def test_a_version_that_cannot_be_read_is_503_never_a_guess(database_url: str) -> None:
+    """Two states must never share an ETag: when the data version cannot be read, a GET
+    (a cached one too) is a 503 with Retry-After, and once it can, the answers resume."""
+    app = create_app(Settings(database_url=database_url))
+    other = sqlite3.connect(str(app.state.engine.url.database), isolation_level=None)
+    with TestClient(app) as client:
+        first = client.get("/api/v1/years")
+        assert first.status_code == 200
+        assert client.get("/api/v1/years").headers["etag"] == first.headers["etag"]  # a hit
         other.execute("ALTER TABLE data_version RENAME TO data_version_away")
-        assert await reader.read() == 0  # the read fails: no such table
-        assert locks_held_on(f"{path}-shm") == held
+        for headers in ({}, {"If-None-Match": first.headers["etag"]}):
+            refused = client.get("/api/v1/years", headers=headers)
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.headers["retry-after"] == "2"
+        with pytest.raises(VersionUnavailable):
+            asyncio.run(app.state.version_reader.read())
         other.execute("ALTER TABLE data_version_away RENAME TO data_version")
-        assert await reader.read() == version
-        reader.close()
-        assert locks_held_on(f"{path}-shm") == held
-
-    asyncio.run(reads())
+        again = client.get("/api/v1/years")
+        assert (again.status_code, again.headers["etag"]) == (200, first.headers["etag"])
+    other.close()
+    app.state.engine.dispose()
 
 
 def requests_counted(base: str, route: str) -> float:

@@ -11,6 +11,7 @@ when CORS names origins (its answer then depends on the origin's value).
 """
 
 import time
+from contextlib import suppress
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
@@ -32,6 +33,7 @@ from app.api.observability import RequestLog, Series, log_fields, request_id_for
 from app.api.route_table import RouteTable
 from app.api.security_headers import security_headers
 from app.db.version import VersionReader
+from app.errors import Busy
 
 _PASS = frozenset((b"authorization", b"cookie", b"content-length", b"transfer-encoding"))
 _WITH_ORIGIN = Headers(raw=[(b"origin", b"null")])
@@ -100,7 +102,8 @@ class HitPath:
         key = self._key(scope["path"], scope["query_string"], accept)
         entry = None
         if key is not _UNCACHEABLE and not (origin and not self.any_origin):
-            entry = self.cache.get(key, await self.reader.read())
+            with suppress(Busy):  # no version: the layers behind answer (a 503)
+                entry = self.cache.get(key, await self.reader.read())
         if entry is None:
             await self.app(scope, receive, send)
             return

@@ -29,9 +29,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import __version__
 from app.api.csv_route import representation
 from app.api.observability import route_template
+from app.api.problems import domain_problem
 from app.api.route_table import RouteTable
 from app.db.version import VersionReader
-from app.errors import Invalid
+from app.errors import Busy, Invalid
 from app.services.history import parse_as_of
 
 UNCACHED_PATHS = ("/health", "/ready", "/metrics")
@@ -187,7 +188,11 @@ class HttpCacheMiddleware:
         if key is None:  # a parameter the page does not take (`/dashboard?poll=1`)
             await self.app(scope, receive, send)
             return
-        version = await self.reader.read()
+        try:
+            version = await self.reader.read()
+        except Busy as exc:  # no version, no ETag: never a guess
+            await domain_problem(exc, scope["path"])(scope, receive, send)
+            return
         entry = self.cache.get(key, version) if self.cache is not None else None
         computing = self.computing.get(key) if self.cache is not None else None
         if entry is None and computing is not None:
@@ -267,12 +272,13 @@ class HttpCacheMiddleware:
         scope: Scope,
     ) -> None:
         """Cache a whole 200 made at the version that is still current."""
-        if (
-            start
-            and self.cache is not None
-            and state["status"] == 200
-            and await self.reader.read() == version
-        ):
+        if not start or self.cache is None or state["status"] != 200:
+            return
+        try:
+            current = await self.reader.read()
+        except Busy:
+            return  # not known to be current: not kept
+        if current == version:
             self.cache.keep(
                 key,
                 Entry(

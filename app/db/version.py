@@ -3,9 +3,10 @@
 Every write advances one number in the database (`data_version`), in its own
 transaction; ETags and the response cache key on it.
 
-- SQLite: a private read-only connection reads it on the event loop, and only when the
-  WAL-index header has changed since its last read (`_wal_mark`); otherwise the version
-  read last is still the version.
+- SQLite: a private read-only connection reads it on the event loop, and only when
+  `PRAGMA data_version` says another connection has committed since its last read
+  (documented: https://www.sqlite.org/pragma.html#pragma_data_version); otherwise the
+  version read last is still the version.
 - PostgreSQL: a thread per worker LISTENs on channel `data_version`, which a trigger on
   the table NOTIFYs in the writing transaction (so a write by another node, by the CLI
   or by psql is heard within milliseconds of its commit). The thread also reads the
@@ -14,6 +15,9 @@ transaction; ETags and the response cache key on it.
   request reads the version from the pool instead: never a stale answer.
 - The worker that makes a write learns its version at commit (`saw`), so its own next
   read shows the write (read-your-writes), whatever the notification's delay.
+
+A version that cannot be read is `VersionUnavailable` (503 with Retry-After), never a
+guess: two states sharing one ETag would let a 304 stand for changed data.
 """
 
 import logging
@@ -29,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.db.models import DataVersion
 from app.db.session import is_embedded
+from app.errors import Busy
 
 if TYPE_CHECKING:
     import psycopg
@@ -37,35 +42,21 @@ QUERY = "SELECT version FROM data_version WHERE id = 1"
 CHANNEL = "data_version"
 CHECK_EVERY = 1.0  # seconds between the listener's own reads of the version
 STALE_AFTER = 2.5  # seconds without word from the server before requests read for themselves
-# The first copy of the WAL-index header, at the start of the `-shm` file: every commit
-# rewrites it (frame count, change counter, checksums, salts), after the WAL frames it
-# names and before the commit returns (https://www.sqlite.org/walformat.html, 2.1).
-WAL_HEADER = 48
 log = logging.getLogger("enrollment_stats")
-# Descriptors of `-shm` files by identity (device, inode), opened once and never closed:
-# closing any descriptor of a file drops every fcntl lock the process holds on it, and
-# SQLite keeps its WAL-index locks (DMS, read marks, the write lock) as fcntl locks on
-# `-shm`, for this process's other connections too. The OS closes them at exit.
-_SHM: dict[tuple[int, int], int] = {}
-_SHM_LOCK = threading.Lock()
 
 
-def shm_descriptor(path: str) -> int:
-    """The process's read-only descriptor of the `-shm` file at `path` (opened if new)."""
-    with _SHM_LOCK:
-        known = os.stat(path)
-        fd = _SHM.get((known.st_dev, known.st_ino))
-        if fd is None:
-            fd = os.open(path, os.O_RDONLY)
-            opened = os.fstat(fd)  # the file now open, should `path` have been replaced
-            _SHM[(opened.st_dev, opened.st_ino)] = fd
-        return fd
+class VersionUnavailable(Busy):
+    """The data version could not be read; answering without it could send a 304 for
+    changed data."""
+
+    def __init__(self) -> None:
+        super().__init__("The database could not be read just now; retry shortly.", retry_after=2)
 
 
 class VersionReader:
     """The current data version of the database behind `engine`.
 
-    A database without the table (not yet migrated) reads as version 0.
+    A read that fails raises `VersionUnavailable`; the next read tries afresh.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -74,9 +65,8 @@ class VersionReader:
         file_backed = is_embedded(engine) and database not in (None, "", ":memory:")
         self._path = database if file_backed else None
         self._sqlite: sqlite3.Connection | None = None
-        self._shm: int | None = None  # the `-shm` file, opened once the connection reads
-        self._mark = b""  # the WAL-index header before the last read, and its version
-        self._marked = 0
+        self._mark: int | None = None  # `PRAGMA data_version` before the last read
+        self._marked = 0  # and the version that read found
         self._known = 0
         self._heard_at = 0.0  # monotonic time of the listener's last word from the server
         self._lock = threading.Lock()
@@ -88,50 +78,35 @@ class VersionReader:
     # --- reading ---------------------------------------------------------------------
 
     def _sqlite_read(self, path: str) -> int:
-        """The version, read by query only when a commit may have changed it.
+        """The version, read by query only when another connection has committed since.
 
         The mark is taken before the query: a commit between the two then leaves a mark
         that no longer matches, and the next call reads again (never the other way round,
         which could pair a new mark with an old version)."""
-        mark = self._wal_mark()
-        if mark and mark == self._mark:
-            return self._marked
         try:
             if self._sqlite is None:
                 self._sqlite = sqlite3.connect(
                     f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
                 )
+            (mark,) = self._sqlite.execute("PRAGMA data_version").fetchone()
+            if mark == self._mark:
+                return self._marked
             row = self._sqlite.execute(QUERY).fetchone()
-        except sqlite3.Error:
-            self._drop_sqlite()  # the next call connects again and finds the file again
-            return 0
+        except sqlite3.Error as exc:
+            self._drop_sqlite()  # the next call connects again
+            log.warning("data version: unreadable (%s)", exc)
+            raise VersionUnavailable from exc
         version = int(row[0]) if row else 0
-        if self._shm is None:
-            # Only now: the connection has the `-shm` file mapped, and holds it (and the
-            # file's identity) until it is closed, so the header read is the database's.
-            try:
-                self._shm = shm_descriptor(f"{path}-shm")
-            except OSError:
-                self._shm = -1  # not in WAL mode: every call reads
         self._mark, self._marked = mark, version
         return version
-
-    def _wal_mark(self) -> bytes:
-        """The WAL-index header as it is now (one `pread`), or b"" without one."""
-        if self._shm is None or self._shm < 0:
-            return b""
-        try:
-            header = os.pread(self._shm, WAL_HEADER, 0)
-        except OSError:
-            return b""
-        return header if len(header) == WAL_HEADER else b""
 
     def _pooled_read(self) -> int:
         try:
             with self.engine.connect() as conn:
                 version = int(conn.scalar(select(DataVersion.version)) or 0)
-        except SQLAlchemyError:
-            return 0
+        except SQLAlchemyError as exc:
+            log.warning("data version: unreadable (%s)", type(exc).__name__)
+            raise VersionUnavailable from exc
         self.saw(version)
         return version
 
@@ -232,9 +207,8 @@ class VersionReader:
             pass  # the listener stops after its wait instead
 
     def _drop_sqlite(self) -> None:
-        """Close the private connection (SQLite defers closing its own descriptors while
-        other connections hold locks) and forget the `-shm` descriptor, never closing it."""
+        """Close the private connection; the next read opens another."""
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
-        self._shm, self._mark = None, b""
+        self._mark = None
