@@ -137,7 +137,13 @@ def create_app(settings: Settings | None = None) -> Service:
     )
 
     app.state.version_reader = VersionReader(engine)
-    app.state.route_table = RouteTable(app.router.routes)
+    groups = (courses, years, attendance, stats, sources, audit, data, ops)
+    app.state.route_table = RouteTable(
+        lambda: [
+            *(route for group in groups for route in group.router.routes),
+            *app.router.routes,  # the app's own pages and documentation (routers skipped)
+        ]
+    )
     app.state.response_cache = (
         ResponseCache(settings.response_cache_bytes) if settings.response_cache else None
     )
@@ -172,9 +178,8 @@ def create_app(settings: Settings | None = None) -> Service:
     app.add_middleware(SecurityHeaders)
     _log_to_stdout()
 
-    for module in (courses, years, attendance, stats, sources, audit, data):
-        app.include_router(module.router)
-    app.include_router(ops.router)
+    for group in groups:
+        app.include_router(group.router)
 
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
 

@@ -331,6 +331,18 @@ def test_the_openapi_declares_keys_headers_and_304(client: TestClient) -> None:
 # --- a real server ---------------------------------------------------------------------
 
 
+def test_the_head_bound_overrides_callbacks_uvicorn_still_has() -> None:
+    """`app.server` relies on these of uvicorn's httptools protocol (docs/decisions.md,
+    "Bounded work"): a rename upstream fails here, not silently in production."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from app.server import BoundedHeadProtocol
+
+    for name in ("data_received", "on_headers_complete", "on_message_complete"):
+        assert callable(getattr(HttpToolsProtocol, name)), name
+        assert getattr(BoundedHeadProtocol, name) is not getattr(HttpToolsProtocol, name)
+
+
 def test_a_real_server_answers_head_and_refuses_a_huge_header(
     database_url: str, tmp_path: Path
 ) -> None:

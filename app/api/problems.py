@@ -186,8 +186,9 @@ def install_handlers(app: FastAPI, table: RouteTable) -> None:
         path = request.url.path
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         headers = dict(exc.headers or {})
-        if exc.status_code == 400 and detail == "There was an error parsing the body":
-            # FastAPI's answer to a body that is not even text: invalid input like any other.
+        if exc.status_code == 400:
+            # The framework's only 400: a body it could not parse at all (not even text).
+            # Invalid input like any other; its message text is not ours to match.
             return problem(
                 422,
                 "The body is not valid JSON text.",
@@ -195,7 +196,7 @@ def install_handlers(app: FastAPI, table: RouteTable) -> None:
                 type_="/problems/invalid",
                 errors=[{"field": "body", "message": "not valid JSON text"}],
             )
-        if exc.status_code == 404 and detail == "Not Found":
+        if exc.status_code == 404:  # the router's: our own 404s are domain errors
             bare = path.rstrip("/")
             if bare and bare != path and table.allowed(bare):
                 # A trailing slash: the resource without it, by a relative link (never the

@@ -2,15 +2,15 @@
 `OPTIONS`, the `Allow` of a 405, the trailing-slash redirect, the `.csv` tables and
 the response cache's keys."""
 
+import inspect
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
-from fastapi.dependencies.utils import get_flat_params
-from fastapi.params import Query
-from fastapi.routing import iter_route_contexts
-from starlette.routing import BaseRoute, compile_path
+from fastapi import params
+from starlette.routing import BaseRoute, Route, compile_path
 
 ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 MEMO = 10_000  # paths whose parameters are remembered (then forgotten all at once)
@@ -26,11 +26,25 @@ class _Entry:
     model: Any  # what a GET answers (its response model), for its CSV rows
 
 
-class RouteTable:
-    """The app's routes flattened (FastAPI includes routers lazily); read on first use,
-    once every router is in."""
+def declared_queries(endpoint: Callable[..., Any]) -> frozenset[str]:
+    """The query parameters an endpoint declares, as its signature says them (`Query`
+    in its `Annotated` type or as its default), by the name a request gives them."""
+    hints = get_type_hints(endpoint, include_extras=True)
+    found = set()
+    for name, parameter in inspect.signature(endpoint).parameters.items():
+        hint = hints.get(name)
+        metadata = get_args(hint)[1:] if get_origin(hint) is Annotated else ()
+        for declared in (*metadata, parameter.default):
+            if isinstance(declared, params.Query):
+                found.add(declared.alias or name)
+    return frozenset(found)
 
-    def __init__(self, routes: list[BaseRoute]) -> None:
+
+class RouteTable:
+    """The app's routes, each router's own declarations read once every router is in:
+    `routes()` gives them (the routers' `routes` and the app's own)."""
+
+    def __init__(self, routes: Callable[[], Iterable[BaseRoute]]) -> None:
         self._routes = routes
         self._reads: dict[str, frozenset[str]] = {}
         self._accepted: dict[str, frozenset[str]] = {}
@@ -40,17 +54,16 @@ class RouteTable:
         from app.api.csv_route import CSVRoute  # the route class, defined beside its renderer
 
         entries = []
-        for context in iter_route_contexts(self._routes):
-            path, methods = context.path, context.methods
-            if not path or not methods:
+        for route in self._routes():
+            if not isinstance(route, Route) or not route.methods:
                 continue
-            regex, path_format, _ = compile_path(path)
-            csv = isinstance(context.original_route, CSVRoute) and "GET" in methods
-            dependant = getattr(context, "dependant", None)
-            params = get_flat_params(dependant) if dependant is not None else []
-            queries = frozenset(f.alias for f in params if isinstance(f.field_info, Query))
-            model = getattr(context.original_route, "response_model", None)
-            entries.append(_Entry(regex, path_format, frozenset(methods), csv, queries, model))
+            regex, path_format, _ = compile_path(route.path)
+            csv = isinstance(route, CSVRoute) and "GET" in route.methods
+            queries = declared_queries(route.endpoint)
+            model = getattr(route, "response_model", None)
+            entries.append(
+                _Entry(regex, path_format, frozenset(route.methods), csv, queries, model)
+            )
         return entries
 
     def allowed(self, path: str) -> list[str]:

@@ -10,11 +10,25 @@ fastapi/fastapi#16159 proposes the same check in FastAPI itself.
 from typing import Any
 
 from fastapi import APIRouter
-from starlette._utils import get_route_path  # what FastAPI matches each route against
 from starlette.routing import Match
 from starlette.types import Scope
 
 API = "/api/v1"
+
+
+def route_path(scope: Scope) -> str:
+    """The path the routes are matched against: the request's, less the app's root path.
+    Starlette's own lines (`starlette._utils.get_route_path`, BSD-3), copied: that
+    module is private to Starlette."""
+    path: str = scope["path"]
+    root_path = scope.get("root_path", "")
+    if not root_path or not path.startswith(root_path):
+        return path
+    if path == root_path:
+        return ""
+    if path[len(root_path)] == "/":
+        return path[len(root_path) :]
+    return path
 
 
 class PrefixRouter(APIRouter):
@@ -27,6 +41,6 @@ class PrefixRouter(APIRouter):
         super().__init__(prefix=prefix, **kwargs)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if not get_route_path(scope).startswith(self.prefix):
+        if not route_path(scope).startswith(self.prefix):
             return Match.NONE, {}
         return super().matches(scope)
