@@ -12,7 +12,6 @@ hundred rows to a statement (`bulk_insert`); they keep their first vintage in
 """
 
 import csv
-import gc
 import io
 import json
 import re
@@ -589,21 +588,9 @@ def run(
     unchanged, storing nothing. `upsert_hint` is how the caller's user asks for upsert
     (the API's `?mode=upsert`, the command line's `--mode upsert`).
     """
-    # A million small tuples and no reference cycles: the cyclic collector would only
-    # rescan them over and over (measured: a third of the time of a large import).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _run(
-            session,
-            rows,
-            actor=actor,
-            max_rows=max_rows,
-            check=_Check(mode, dry_run, upsert_hint),
-        )
-    finally:
-        if collecting:
-            gc.enable()
+    return _run(
+        session, rows, actor=actor, max_rows=max_rows, check=_Check(mode, dry_run, upsert_hint)
+    )
 
 
 def _run(
