@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 from app.domain.periods import Period
 from app.schemas.writes import FigureIn
-from app.services.imports import CsvChunk, Row, _fast, _plain_chunk, _record, parse_row
+from app.services.imports.rows import CsvChunk, Row, _fast, _plain_chunk, parse_row
+from app.services.imports.rows import record_of as _record
 
 TEXTS = [
     "basic-sro",
