@@ -1,0 +1,105 @@
+"""Answers about years: every year's total, one year by course, a course's series;
+and the coverage fields every total carries."""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain.periods import YearTotal, months_label
+from app.schemas import examples
+from app.schemas.common import ALL_COURSES, NoNextPage, WholeTotal, item_rows
+
+
+class Coverage(BaseModel):
+    """A total with the months it covers (R5)."""
+
+    total: int = Field(description="Sum over maximal periods, never double counting.")
+    months_covered: int = Field(description="Months of the year the total covers.")
+    complete: bool = Field(description="True when all 12 months are covered.")
+    months_label: str = Field(
+        description="The months covered, for people: `Jan–Aug`, `Jan–Dec`; for all courses, "
+        "the months every course covers."
+    )
+
+    @classmethod
+    def fields_of(cls, t: YearTotal) -> dict[str, Any]:
+        """The coverage fields of a domain total."""
+        return {
+            "total": t.total,
+            "months_covered": t.months_covered,
+            "complete": t.complete,
+            "months_label": months_label(t.months),
+        }
+
+
+# Pydantic lists a base class's fields first; the small keyed bases below put the
+# key (year, course) ahead of the numbers, as API.md shows them.
+
+
+class YearKey(BaseModel):
+    year: int
+
+
+class CourseKey(BaseModel):
+    course: str = Field(description="The course's slug.")
+    name: str
+
+
+class YearSummary(Coverage, YearKey):
+    """All courses' total for one year (R6)."""
+
+
+class YearList(BaseModel):
+    """Every year with figures."""
+
+    model_config = ConfigDict(json_schema_extra={"example": examples.YEAR_LIST})
+
+    items: list[YearSummary]
+    total: WholeTotal
+    next_cursor: NoNextPage = None
+
+    @staticmethod
+    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+        """One row per year."""
+        return item_rows(data)
+
+
+class CourseYearTotal(Coverage, CourseKey):
+    """One course's total for one year."""
+
+
+class YearDetail(YearSummary):
+    """A year's total and each course's share of it."""
+
+    model_config = ConfigDict(json_schema_extra={"example": examples.YEAR_DETAIL})
+
+    courses: list[CourseYearTotal]
+
+    @staticmethod
+    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+        """One row per course, then the all-course row, each with the year."""
+        year = data.get("year")
+        rows = [{"year": year, **c} for c in data.get("courses") or []]
+        whole = {k: v for k, v in data.items() if k not in ("year", "courses")}
+        return [*rows, {"year": year, "course": ALL_COURSES, "name": "All courses", **whole}]
+
+
+class SeriesItem(Coverage, YearKey):
+    """One year of a course's series."""
+
+
+class Series(BaseModel):
+    """A course's totals year by year."""
+
+    model_config = ConfigDict(json_schema_extra={"example": examples.SERIES})
+
+    course: str = Field(description="The course's slug.")
+    name: str = Field(description="The course's name.")
+    items: list[SeriesItem]
+    total: WholeTotal
+    next_cursor: NoNextPage = None
+
+    @staticmethod
+    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+        """One row per year, each with the course."""
+        return item_rows(data, course=data.get("course"), name=data.get("name"))
