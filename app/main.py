@@ -18,7 +18,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
 from app.api.csv_route import CsvSuffix
-from app.api.deps import Reader
 from app.api.hit_path import HitPath
 from app.api.http_cache import HttpCacheMiddleware, ResponseCache
 from app.api.limits import BodyLimit
@@ -27,6 +26,7 @@ from app.api.observability import Metrics, RequestLog
 from app.api.openapi import openapi_document
 from app.api.parameters import KnownParameters
 from app.api.problems import install_handlers
+from app.api.reader import Reader
 from app.api.route_table import RouteTable
 from app.api.routes import attendance, audit, courses, data, ops, sources, stats, years
 from app.api.security_headers import SecurityHeaders

@@ -10,7 +10,7 @@ from sqlalchemy import column, select, table
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from app.api.deps import Reader
+from app.api.reader import Reader
 from app.db.direct import fetch
 from app.db.session import is_busy, make_engine, make_sessionmaker
 from app.services import attendance, stats

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from app.api.deps import Principal
+from app.api.auth import Principal
 from app.services import idempotency
 
 

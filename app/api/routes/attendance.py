@@ -6,8 +6,10 @@ from fastapi import Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from app.api.auth import WriteKey
 from app.api.csv_route import CSVRoute
-from app.api.deps import (
+from app.api.deps import WriteSessionDep
+from app.api.params import (
     AsOf,
     CourseFilter,
     Cursor,
@@ -16,10 +18,8 @@ from app.api.deps import (
     Limit,
     OptionalYear,
     VintageDate,
-    WriteKey,
-    WriteSessionDep,
-    reader,
 )
+from app.api.reader import reader
 from app.api.routes.prefix import API, PrefixRouter
 from app.api.writes import created
 from app.errors import Invalid

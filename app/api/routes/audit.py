@@ -4,8 +4,10 @@ from typing import Annotated
 
 from fastapi import Query
 
+from app.api.auth import AdminKey
 from app.api.csv_route import CSVRoute
-from app.api.deps import DATE_OR_TIME, AdminKey, Cursor, Limit, SessionDep
+from app.api.deps import SessionDep
+from app.api.params import DATE_OR_TIME, Cursor, Limit
 from app.api.routes.prefix import API, PrefixRouter
 from app.schemas.common import Page, problem_responses
 from app.schemas.resources import AuditEntryOut

@@ -3,17 +3,11 @@
 from fastapi import Path, Request, Response
 from fastapi.responses import JSONResponse
 
+from app.api.auth import WriteKey
 from app.api.csv_route import CSVRoute
-from app.api.deps import (
-    AsOf,
-    Cursor,
-    IdempotencyKey,
-    Limit,
-    VintageDate,
-    WriteKey,
-    WriteSessionDep,
-    reader,
-)
+from app.api.deps import WriteSessionDep
+from app.api.params import AsOf, Cursor, IdempotencyKey, Limit, VintageDate
+from app.api.reader import reader
 from app.api.routes.prefix import API, PrefixRouter
 from app.api.writes import created
 from app.schemas.common import Page, problem_responses

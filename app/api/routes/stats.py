@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import Query, Request
 
 from app.api.csv_route import CSVRoute
-from app.api.deps import AsOf, CourseFilter, OptionalYear, VintageDate, reader
+from app.api.params import AsOf, CourseFilter, OptionalYear, VintageDate
+from app.api.reader import reader
 from app.api.routes.prefix import API, PrefixRouter
 from app.schemas.common import problem_responses
 from app.schemas.stats import Changes, Records, Rolling, Shares, Totals, TotalsBy

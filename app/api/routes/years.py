@@ -3,7 +3,8 @@
 from fastapi import Path, Request
 
 from app.api.csv_route import CSVRoute
-from app.api.deps import AsOf, VintageDate, reader
+from app.api.params import AsOf, VintageDate
+from app.api.reader import reader
 from app.api.routes.prefix import API, PrefixRouter
 from app.schemas.common import problem_responses
 from app.schemas.stats import YearDetail, YearList
