@@ -30,6 +30,7 @@ from app.api.reader import Reader
 from app.api.route_table import RouteTable
 from app.api.routes import attendance, audit, courses, data, ops, sources, stats, years
 from app.api.security_headers import SecurityHeaders
+from app.api.state import AppState, state_of
 from app.db.session import is_embedded, make_engine, make_sessionmaker
 from app.db.version import VersionReader
 from app.services import history
@@ -78,13 +79,14 @@ class Service(FastAPI):
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Listen for data versions while serving; let go of connections after."""
-    app.state.version_reader.start()
-    app.state.reader.open()
+    state = state_of(app)
+    state.version_reader.start()
+    state.reader.open()
     try:
         yield
     finally:
-        app.state.version_reader.close()
-        app.state.reader.close()
+        state.version_reader.close()
+        state.reader.close()
 
 
 def create_app(settings: Settings | None = None) -> Service:
@@ -124,42 +126,48 @@ def create_app(settings: Settings | None = None) -> Service:
         max_overflow=settings.db_max_overflow,
         wait=settings.db_wait_seconds,
     )
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.write_sessionmaker = make_sessionmaker(engine, write=True)
-    app.state.write_gate = threading.Lock() if is_embedded(engine) else None
-    app.state.reader = Reader(
-        app.state.sessionmaker,
-        local=is_embedded(engine),
-        threads=settings.db_pool_size + settings.db_max_overflow,
-        wait=settings.db_wait_seconds,
-    )
-
-    app.state.version_reader = VersionReader(engine)
     groups = (courses, years, attendance, stats, sources, audit, data, ops)
-    app.state.route_table = RouteTable(
-        lambda: [
-            *(route for group in groups for route in group.router.routes),
-            *app.router.routes,  # the app's own pages and documentation (routers skipped)
-        ]
+    read_sessions = make_sessionmaker(engine)
+    state = AppState(
+        {
+            "settings": settings,
+            "engine": engine,
+            "sessionmaker": read_sessions,
+            "write_sessionmaker": make_sessionmaker(engine, write=True),
+            "write_gate": threading.Lock() if is_embedded(engine) else None,
+            "reader": Reader(
+                read_sessions,
+                local=is_embedded(engine),
+                threads=settings.db_pool_size + settings.db_max_overflow,
+                wait=settings.db_wait_seconds,
+            ),
+            "version_reader": VersionReader(engine),
+            "route_table": RouteTable(
+                lambda: [
+                    *(route for group in groups for route in group.router.routes),
+                    *app.router.routes,  # the app's own pages and documentation
+                ]
+            ),
+            "response_cache": (
+                ResponseCache(settings.response_cache_bytes) if settings.response_cache else None
+            ),
+            "metrics": Metrics(),
+        }
     )
-    app.state.response_cache = (
-        ResponseCache(settings.response_cache_bytes) if settings.response_cache else None
-    )
+    app.state = state
     app.add_middleware(
         HttpCacheMiddleware,
-        reader=app.state.version_reader,
-        table=app.state.route_table,
+        reader=state.version_reader,
+        table=state.route_table,
         max_age=settings.cache_max_age,
-        cache=app.state.response_cache,
-        last_write=lambda moment: app.state.reader(
+        cache=state.response_cache,
+        last_write=lambda moment: state.reader(
             lambda s: history.last_write_at(s, moment), bounded=True
         ),
     )
-    app.add_middleware(KnownParameters, table=app.state.route_table)
-    app.add_middleware(Methods, table=app.state.route_table)
-    app.add_middleware(CsvSuffix, table=app.state.route_table)
+    app.add_middleware(KnownParameters, table=state.route_table)
+    app.add_middleware(Methods, table=state.route_table)
+    app.add_middleware(CsvSuffix, table=state.route_table)
     cors: dict[str, Any] = {
         "allow_origins": settings.cors_origins,
         "allow_methods": ["GET", "HEAD", "OPTIONS"],
@@ -167,14 +175,13 @@ def create_app(settings: Settings | None = None) -> Service:
         "expose_headers": ["ETag", "Location"],
     }
     app.add_middleware(CORSMiddleware, **cors)
-    install_handlers(app, app.state.route_table)
+    install_handlers(app, state.route_table)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
         import_max_bytes=settings.import_max_body_bytes,
     )
-    app.state.metrics = Metrics()
-    app.add_middleware(RequestLog, metrics=app.state.metrics, access_log=settings.access_log)
+    app.add_middleware(RequestLog, metrics=state.metrics, access_log=settings.access_log)
     app.add_middleware(SecurityHeaders)
     _log_to_stdout()
 
@@ -207,11 +214,11 @@ def create_app(settings: Settings | None = None) -> Service:
     # telemetry is on: then hits are answered just behind it, so that it sees them.
     hit_path = partial(
         HitPath,
-        reader=app.state.version_reader,
-        table=app.state.route_table,
-        cache=app.state.response_cache,
+        reader=state.version_reader,
+        table=state.route_table,
+        cache=state.response_cache,
         max_age=settings.cache_max_age,
-        request_log=RequestLog(app, metrics=app.state.metrics, access_log=settings.access_log),
+        request_log=RequestLog(app, metrics=state.metrics, access_log=settings.access_log),
         cors=CORSMiddleware(app, **cors),
     )
     if settings.opentelemetry:

@@ -8,6 +8,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.deps import WriteSessionDep
+from app.api.state import state_of
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.errors import Forbidden, Unauthorized
@@ -57,7 +58,7 @@ def require(scope: str) -> Callable[..., Principal]:
         _declared: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
     ) -> Principal:
         token = _bearer(request)
-        with transaction(request.app.state.sessionmaker) as session:
+        with transaction(state_of(request.app).sessionmaker) as session:
             key = keys.authenticate(session, token)
         if key is None:
             raise Unauthorized("The API key is unknown or revoked.")
@@ -66,7 +67,7 @@ def require(scope: str) -> Callable[..., Principal]:
             raise Forbidden(f"The key '{key.name}' lacks the '{scope}' scope.")
         now = utcnow()
         if keys.needs_touch(key, now):
-            with transaction(request.app.state.write_sessionmaker) as session:
+            with transaction(state_of(request.app).write_sessionmaker) as session:
                 keys.touch(session, key.id, now)
         return Principal(key.id, key.name, key.prefix, scopes)
 
@@ -84,7 +85,7 @@ def counted_writer(
         session,
         key_id=who.key_id,
         key_name=who.name,
-        per_minute=request.app.state.settings.write_rate_limit,
+        per_minute=state_of(request.app).settings.write_rate_limit,
         now=utcnow(),
     )
     return who

@@ -144,6 +144,8 @@ def filename(path: str) -> str:
 class CSVRoute(APIRoute):
     """A route whose JSON answers can also be had as CSV."""
 
+    renders_csv = True  # what the route table looks for (it cannot import this module)
+
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         endpoint = _keeping_answer(endpoint)
         # The same route with `format` as a parameter, for a request whose `format` is

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from app.api.state import state_of
 from app.db.session import transaction
 from app.errors import Busy
 from app.services.audit import VERSION_KEY
@@ -14,7 +15,7 @@ from app.services.audit import VERSION_KEY
 
 def get_session(request: Request) -> Iterator[Session]:
     """The request's unit of work: committed when the route returns, rolled back on error."""
-    with transaction(request.app.state.sessionmaker) as session:
+    with transaction(state_of(request.app).sessionmaker) as session:
         yield session
 
 
@@ -31,7 +32,7 @@ def get_write_session(request: Request) -> Iterator[Session]:
     order), so only one per process waits on SQLite's own lock, whose busy handler
     sleeps and retries and can pass over a writer for seconds under load.
     """
-    state = request.app.state
+    state = state_of(request.app)
     gate = state.write_gate
     if gate is not None and not gate.acquire(timeout=state.settings.db_wait_seconds):
         raise Busy("Other writes are queued in this worker; retry shortly.", retry_after=2)

@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 
 from app.api import csv_examples
 from app.api.csv_route import SUFFIX
+from app.api.state import state_of
 from app.schemas.common import Problem
 from app.schemas.glossary import GLOSSARY
 
@@ -108,7 +109,7 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     for path, item in paths.items():
         for method, op in item.items():
             _decorate(path, method, op)
-    for path in app.state.route_table.csv_paths():
+    for path in state_of(app).route_table.csv_paths():
         if path not in paths:
             continue
         paths[f"{path}{SUFFIX}"] = {"get": _csv_twin(paths[path]["get"])}

@@ -113,5 +113,5 @@ def reader(request: Request) -> Reader:
     """The app's reader. A read route takes it from its `Request` rather than as a
     dependency: FastAPI solves a dependency anew on every request, and this one cost
     67,000 instructions, a twentieth of a cold `/years/2019` (docs/performance.md)."""
-    found: Reader = request.app.state.reader
+    found: Reader = request.app.state.reader  # `AppState.reader`; that module imports this
     return found

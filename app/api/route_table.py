@@ -51,14 +51,12 @@ class RouteTable:
 
     @cached_property
     def _entries(self) -> list[_Entry]:
-        from app.api.csv_route import CSVRoute  # the route class, defined beside its renderer
-
         entries = []
         for route in self._routes():
             if not isinstance(route, Route) or not route.methods:
                 continue
             regex, path_format, _ = compile_path(route.path)
-            csv = isinstance(route, CSVRoute) and "GET" in route.methods
+            csv = getattr(route, "renders_csv", False) and "GET" in route.methods
             queries = declared_queries(route.endpoint)
             model = getattr(route, "response_model", None)
             entries.append(

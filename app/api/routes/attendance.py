@@ -21,6 +21,7 @@ from app.api.params import (
 )
 from app.api.reader import reader
 from app.api.routes.prefix import API, PrefixRouter
+from app.api.state import state_of
 from app.api.writes import created
 from app.errors import Invalid
 from app.schemas.common import Page, problem_responses
@@ -243,7 +244,7 @@ async def import_attendance(
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if kind not in ("text/csv", "application/json", imports.XLSX, ""):
         raise Invalid(f"Send application/json, text/csv or {imports.XLSX}, not {kind}.")
-    max_rows = request.app.state.settings.import_max_rows
+    max_rows = state_of(request.app).settings.import_max_rows
 
     def work() -> imports.ImportReport:  # parsing a 64 MiB body is no work for the event loop
         rows = imports.read_body(body, kind, max_rows=max_rows)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.api.csv_route import CSV_MEDIA
 from app.api.routes.prefix import API, PrefixRouter
+from app.api.state import state_of
 from app.schemas.common import problem_responses
 from app.services import package
 
@@ -77,7 +78,7 @@ def get_table_csv(request: Request, table: TableName) -> StreamingResponse:
     million figures in one response); columns as in `datapackage.json`.
     `data/figures.csv` is every figure as it stands now."""
     resource = PUBLIC[table]
-    session: Session = request.app.state.sessionmaker()
+    session: Session = state_of(request.app).sessionmaker()
     try:
         chunks = package.csv_chunks(session, resource)
         first = next(chunks)  # the query runs here: a busy pool is a 503, not a cut-off body

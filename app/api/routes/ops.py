@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.problems import problem
+from app.api.state import state_of
 from app.db import migrate
 from app.db.models import DataVersion, Figure
 from app.schemas.common import Problem
@@ -51,7 +52,7 @@ def ready(request: Request) -> JSONResponse:
     """200 when the database answers and its schema is at the newest migration, else 503."""
     head = migrate.head_revision()
     try:
-        current = migrate.current_revision(request.app.state.engine)
+        current = migrate.current_revision(state_of(request.app).engine)
     except SQLAlchemyError:
         return problem(503, "The database is unreachable.", instance=request.url.path)
     if current != head:
@@ -73,7 +74,7 @@ def ready(request: Request) -> JSONResponse:
 async def metrics(request: Request) -> Response:
     """Requests and latency by route and status (summed over every worker process),
     figures stored and the data version, in the Prometheus text format."""
-    state = request.app.state
+    state = state_of(request.app)
     state.metrics.flush()  # on the event loop, which counts requests: every one so far
     body = await run_in_threadpool(state.metrics.render, DatabaseGauges(state.engine))
     return Response(body, media_type=CONTENT_TYPE_LATEST)
