@@ -23,6 +23,7 @@ from app.schemas.writes import FigureIn, FigurePatch
 from app.services import audit, history, idempotency, totals
 from app.services.audit import Actor
 from app.services.catalog import get_course
+from app.services.filters import where_given
 from app.services.history import figure_view, keep_first_vintage, vintage
 from app.services.pagination import PageResult, Pages
 
@@ -59,14 +60,7 @@ def get_figure_row(session: Session, *, figure_id: int, at: Vintage = CURRENT) -
 def _listing(filters: frozenset[str], as_of: bool, vintage: bool) -> Pages:
     """The statements listing figures with these filters (bound by name): one per shape."""
     query, view = _rows(as_of, vintage)
-    if "course" in filters:
-        query = query.where(Course.slug == bindparam("course"))
-    if "year" in filters:
-        query = query.where(view.c.year == bindparam("year"))
-    if "year_from" in filters:
-        query = query.where(view.c.year >= bindparam("year_from"))
-    if "year_to" in filters:
-        query = query.where(view.c.year <= bindparam("year_to"))
+    query = where_given(query, filters, year=view.c.year, course=Course.slug)
     return Pages.of(query, view.c.id)
 
 

@@ -52,21 +52,33 @@ def changes(
         rows, calc.contributions([r.change for r in rows], all_from.total), strict=True
     ):
         row.contribution_pp = pp
-    if named is not None:
-        return out.Changes(
-            from_year=from_year,
-            to_year=to_year,
-            items=rows,
-            total=len(rows),
-            all_courses=None,
-            excluding_new_courses=None,
-        )
+    overall = effect = None
+    if named is None:
+        overall = _overall(courses, rows, projections, from_year, to_year)
+        effect = _without_new(courses, rows, projections, first_offered, from_year, to_year)
+    return out.Changes(
+        from_year=from_year,
+        to_year=to_year,
+        items=rows,
+        total=len(rows),
+        all_courses=overall,
+        excluding_new_courses=effect,
+    )
 
+
+def _without_new(
+    courses: list[CourseTotals],
+    rows: list[out.ChangeRow],
+    projections: list[derive.Projection],
+    first_offered: dict[int, int | None],
+    from_year: int,
+    to_year: int,
+) -> out.NewCourseEffect:
+    """The aggregate without the courses first offered in or after `from_year`."""
     new = {c.id for c in courses if (first_offered.get(c.id) or 0) >= from_year}
     kept = [i for i, c in enumerate(courses) if c.id not in new]
     excluded = [c.name for c in courses if c.id in new]
-    overall = _overall(courses, rows, projections, from_year, to_year)
-    without_new = _overall(
+    without = _overall(
         [courses[i] for i in kept],
         [rows[i] for i in kept],
         [projections[i] for i in kept],
@@ -83,17 +95,8 @@ def changes(
         if excluded
         else f"No course was first offered in or after {from_year}: the same as all_courses."
     )
-    return out.Changes(
-        from_year=from_year,
-        to_year=to_year,
-        items=rows,
-        total=len(rows),
-        all_courses=overall,
-        excluding_new_courses=out.NewCourseEffect(
-            **overall_fields(without_new),
-            excluded=[c.slug for c in courses if c.id in new],
-            note=note,
-        ),
+    return out.NewCourseEffect(
+        **overall_fields(without), excluded=[c.slug for c in courses if c.id in new], note=note
     )
 
 

@@ -16,6 +16,7 @@ from app.domain import periods
 from app.domain.vintages import CURRENT, Vintage
 from app.schemas import stats as out
 from app.services import history
+from app.services.filters import where_given
 
 NO_FIGURES = periods.YearTotal.over(0, frozenset())
 
@@ -72,13 +73,7 @@ def _figures_query(filters: frozenset[str], as_of: bool) -> Select[Any]:
         .join(v, v.c.course_id == Course.id)
         .order_by(Course.id, v.c.year)
     )
-    if "course_id" in filters:
-        query = query.where(v.c.course_id == bindparam("course_id"))
-    if "year_from" in filters:
-        query = query.where(v.c.year >= bindparam("year_from"))
-    if "year_to" in filters:
-        query = query.where(v.c.year <= bindparam("year_to"))
-    return query
+    return where_given(query, filters, year=v.c.year, course_id=v.c.course_id)
 
 
 def _summed(rows: Iterable[Any]) -> list[CourseTotals]:
@@ -118,13 +113,7 @@ def _totals_query(filters: frozenset[str], as_of: bool) -> Select[int, str, str,
         .join(t, t.c.course_id == Course.id)
         .order_by(Course.id, t.c.year)
     )
-    if "course_id" in filters:
-        query = query.where(t.c.course_id == bindparam("course_id"))
-    if "year_from" in filters:
-        query = query.where(t.c.year >= bindparam("year_from"))
-    if "year_to" in filters:
-        query = query.where(t.c.year <= bindparam("year_to"))
-    return query
+    return where_given(query, filters, year=t.c.year, course_id=t.c.course_id)
 
 
 def _grouped(rows: Iterable[Any]) -> list[CourseTotals]:

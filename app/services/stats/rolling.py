@@ -127,11 +127,5 @@ def _all_windows(rows: list[out.RollingRow]) -> dict[str, Any]:
 
 
 def _part(p: derive.Part) -> out.RollingPart:
-    return out.RollingPart(
-        year=p.year,
-        period=p.period,
-        label=p.label,
-        total=p.total,
-        derived=p.derived,
-        derivation=p.derivation,
-    )
+    """A part as the API shows it (its fields are the part's own attributes)."""
+    return out.RollingPart.model_validate(p, from_attributes=True)
