@@ -3,9 +3,10 @@
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import urls
 from app.api.problems import problem
 
-IMPORT_PATH = "/api/v1/attendance/import"
+IMPORT_PATH = urls.IMPORT
 
 
 class BodyLimit:

@@ -12,6 +12,7 @@ from sqlalchemy import FromClause, Row, Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app import urls
 from app.db.direct import fetch
 from app.db.models import FIGURE_VALUES, Course, Figure, Source
 from app.db.session import lock_course, write_time
@@ -210,7 +211,7 @@ def create(session: Session, *, data: FigureIn, actor: Actor) -> Figure:
         session,
         actor,
         action="figure.create",
-        resource=f"/api/v1/attendance/{figure.id}",
+        resource=urls.figure(figure.id),
         after=snapshot(figure, course.slug),
     )
     return figure
@@ -295,7 +296,7 @@ def revise(
         session,
         actor,
         action="figure.update",
-        resource=f"/api/v1/attendance/{figure.id}",
+        resource=urls.figure(figure.id),
         before=before,
         after=snapshot(figure, course.slug),
     )
@@ -313,12 +314,12 @@ def delete(session: Session, *, figure_id: int, actor: Actor, if_match: str | No
     session.add(vintage(figure, "delete"))
     key = (figure.course_id, figure.year)
     session.delete(figure)
-    idempotency.forget(session, location=f"/api/v1/attendance/{figure_id}")
+    idempotency.forget(session, location=urls.figure(figure_id))
     totals.refresh(session, [key])
     audit.record(
         session,
         actor,
         action="figure.delete",
-        resource=f"/api/v1/attendance/{figure_id}",
+        resource=urls.figure(figure_id),
         before=before,
     )

@@ -5,6 +5,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import urls
 from app.db.models import Course, Figure, FigureRevision, Source
 from app.errors import Conflict, Invalid, NotFound
 from app.schemas.writes import CourseIn, CourseUpdate, SourceIn
@@ -53,7 +54,7 @@ def create_course(session: Session, *, data: CourseIn, actor: Actor) -> Course:
         session,
         actor,
         action="course.create",
-        resource=f"/api/v1/courses/{course.slug}",
+        resource=urls.course(course.slug),
         after=data.model_dump(mode="json"),
     )
     return course
@@ -91,7 +92,7 @@ def update_course(session: Session, *, slug: str, data: CourseUpdate, actor: Act
         session,
         actor,
         action="course.update",
-        resource=f"/api/v1/courses/{slug}",
+        resource=urls.course(slug),
         before=before,
         after=_course_values(course),
     )
@@ -111,12 +112,12 @@ def delete_course(session: Session, *, slug: str, actor: Actor) -> None:
     before = _course_values(course)
     session.delete(course)
     session.flush()
-    idempotency.forget(session, location=f"/api/v1/courses/{slug}")
+    idempotency.forget(session, location=urls.course(slug))
     audit.record(
         session,
         actor,
         action="course.delete",
-        resource=f"/api/v1/courses/{slug}",
+        resource=urls.course(slug),
         before=before,
     )
 
@@ -141,7 +142,7 @@ def create_source(session: Session, *, data: SourceIn, actor: Actor) -> Source:
         session,
         actor,
         action="source.create",
-        resource=f"/api/v1/sources/{source.id}",
+        resource=urls.source(source.id),
         after=data.model_dump(mode="json"),
     )
     return source

@@ -6,6 +6,7 @@ from fastapi import Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from app import urls
 from app.api.auth import WriteKey
 from app.api.csv_route import CSVRoute
 from app.api.deps import WriteSessionDep
@@ -20,7 +21,7 @@ from app.api.params import (
     VintageDate,
 )
 from app.api.reader import reader
-from app.api.routes.prefix import API, PrefixRouter
+from app.api.routes.prefix import PrefixRouter
 from app.api.state import state_of
 from app.api.writes import created
 from app.errors import Invalid
@@ -34,6 +35,7 @@ from app.schemas.resources import (
 )
 from app.schemas.writes import FigureIn, FigurePatch
 from app.services import attendance, history, imports
+from app.urls import API
 
 router = PrefixRouter(
     prefix=f"{API}/attendance",
@@ -139,7 +141,7 @@ def create_attendance(
     def make() -> tuple[AttendanceOut, str, dict[str, str]]:
         figure = attendance.create(session, data=data, actor=who.actor)
         body, tag = _written(session, figure.id)
-        return body, f"/api/v1/attendance/{figure.id}", {"ETag": tag}
+        return body, urls.figure(figure.id), {"ETag": tag}
 
     return created(request, session, who, idempotency_key, data.model_dump_json(), make)
 

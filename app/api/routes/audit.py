@@ -8,11 +8,12 @@ from app.api.auth import AdminKey
 from app.api.csv_route import CSVRoute
 from app.api.deps import SessionDep
 from app.api.params import DATE_OR_TIME, Cursor, Limit
-from app.api.routes.prefix import API, PrefixRouter
+from app.api.routes.prefix import PrefixRouter
 from app.schemas.common import Page, problem_responses
 from app.schemas.resources import AuditEntryOut
 from app.services import audit
 from app.services.history import parse_moment
+from app.urls import API
 
 router = PrefixRouter(
     prefix=f"{API}/audit",

@@ -3,18 +3,20 @@
 from fastapi import Path, Request, Response
 from fastapi.responses import JSONResponse
 
+from app import urls
 from app.api.auth import WriteKey
 from app.api.csv_route import CSVRoute
 from app.api.deps import WriteSessionDep
 from app.api.params import AsOf, Cursor, IdempotencyKey, Limit, VintageDate
 from app.api.reader import reader
-from app.api.routes.prefix import API, PrefixRouter
+from app.api.routes.prefix import PrefixRouter
 from app.api.writes import created
 from app.schemas.common import Page, problem_responses
 from app.schemas.resources import CourseOut
 from app.schemas.stats import Series
 from app.schemas.writes import CourseIn, CourseUpdate
 from app.services import catalog, history, stats
+from app.urls import API
 
 router = PrefixRouter(
     prefix=f"{API}/courses",
@@ -78,7 +80,7 @@ def create_course(
 
     def make() -> tuple[CourseOut, str, dict[str, str]]:
         course = catalog.create_course(session, data=data, actor=who.actor)
-        return CourseOut.model_validate(course), f"/api/v1/courses/{course.slug}", {}
+        return CourseOut.model_validate(course), urls.course(course.slug), {}
 
     return created(request, session, who, idempotency_key, data.model_dump_json(), make)
 

@@ -8,10 +8,11 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from app.api.csv_route import CSV_MEDIA
-from app.api.routes.prefix import API, PrefixRouter
+from app.api.routes.prefix import PrefixRouter
 from app.api.state import state_of
 from app.schemas.common import problem_responses
 from app.services import package
+from app.urls import API
 
 router = PrefixRouter(prefix=API, tags=["data"])
 

@@ -13,8 +13,6 @@ from fastapi import APIRouter
 from starlette.routing import Match
 from starlette.types import Scope
 
-API = "/api/v1"
-
 
 def route_path(scope: Scope) -> str:
     """The path the routes are matched against: the request's, less the app's root path.

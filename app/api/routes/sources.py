@@ -3,17 +3,19 @@
 from fastapi import Path, Request
 from fastapi.responses import JSONResponse
 
+from app import urls
 from app.api.auth import WriteKey
 from app.api.csv_route import CSVRoute
 from app.api.deps import WriteSessionDep
 from app.api.params import Cursor, IdempotencyKey, Limit
 from app.api.reader import reader
-from app.api.routes.prefix import API, PrefixRouter
+from app.api.routes.prefix import PrefixRouter
 from app.api.writes import created
 from app.schemas.common import Page, problem_responses
 from app.schemas.resources import SourceOut
 from app.schemas.writes import SourceIn
 from app.services import catalog
+from app.urls import API
 
 router = PrefixRouter(
     prefix=f"{API}/sources",
@@ -66,6 +68,6 @@ def create_source(
 
     def make() -> tuple[SourceOut, str, dict[str, str]]:
         source = catalog.create_source(session, data=data, actor=who.actor)
-        return SourceOut.model_validate(source), f"/api/v1/sources/{source.id}", {}
+        return SourceOut.model_validate(source), urls.source(source.id), {}
 
     return created(request, session, who, idempotency_key, data.model_dump_json(), make)

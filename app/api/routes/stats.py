@@ -7,10 +7,11 @@ from fastapi import Query, Request
 from app.api.csv_route import CSVRoute
 from app.api.params import AsOf, CourseFilter, OptionalYear, VintageDate
 from app.api.reader import reader
-from app.api.routes.prefix import API, PrefixRouter
+from app.api.routes.prefix import PrefixRouter
 from app.schemas.common import problem_responses
 from app.schemas.stats import Changes, Records, Rolling, Shares, Totals, TotalsBy
 from app.services import history, stats
+from app.urls import API
 
 router = PrefixRouter(
     prefix=f"{API}/stats",

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from app import urls
 from app.db.base import table_of
 from app.db.models import (
     Figure,
@@ -107,7 +108,7 @@ def store_checked(session: Session, checked: Checked, actor: Actor, report: Impo
         session,
         actor,
         action="figure.import",
-        resource="/api/v1/attendance/import",
+        resource=urls.IMPORT,
         after={
             "rows": report.rows,
             "created": report.created,
