@@ -19,6 +19,7 @@ from app.main import create_app
 from app.resources import resource_dir
 from app.schemas.writes import FigureIn
 from app.services import attendance
+from app.services import keys as key_service
 from app.services.audit import Actor
 from app.services.seed import seed
 from app.settings import Settings
@@ -127,25 +128,25 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
 
 @pytest.fixture(scope="session")
 def template(databases: Databases) -> tuple[str, Keys]:
-    """A database migrated to head and seeded once, with keys made by the CLI; each
-    test gets its own copy."""
+    """A database migrated to head and seeded once, with three keys (write, admin and a
+    revoked one) made by the keys service the CLI calls (tests/test_cli.py runs the CLI
+    itself); each test gets its own copy."""
     url = databases.new()
     engine = make_engine(url)
     migrate.upgrade(engine)
     with transaction(make_sessionmaker(engine, write=True)) as session:
         seed(session, resource_dir("seed_data"))
+        made = {
+            name: key_service.create_key(session, name=name, scopes=scopes)[1]
+            for name, scopes in (
+                ("office", ["write"]),
+                ("boss", ["write", "admin"]),
+                ("old", ["write"]),
+            )
+        }
+        key_service.revoke(session, ident="old")
     engine.dispose()
-
-    def key(*args: str) -> str:
-        out = run_cli("keys", "create", *args, cwd=databases.folder, database_url=url)
-        return out.splitlines()[-1]
-
-    keys = Keys(
-        write=key("--name", "office", "--scope", "write"),
-        admin=key("--name", "boss", "--scope", "write", "--scope", "admin"),
-        revoked=key("--name", "old", "--scope", "write"),
-    )
-    run_cli("keys", "revoke", "old", cwd=databases.folder, database_url=url)
+    keys = Keys(write=made["office"], admin=made["boss"], revoked=made["old"])
     if not on_postgres():
         engine = make_engine(url)
         with engine.connect() as conn:

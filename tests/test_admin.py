@@ -15,6 +15,8 @@ from tests.conftest import Keys
 from tests.test_cli import serving
 from tests.test_dashboard import ARTIFACTS, assert_accessible, launch
 
+pytestmark = pytest.mark.slow  # processes, browsers or seconds of work: not in the fast lane
+
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 

@@ -9,8 +9,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import CLI, run_cli
+
+pytestmark = pytest.mark.slow  # processes, browsers or seconds of work: not in the fast lane
 
 
 def free_port() -> int:

@@ -251,6 +251,7 @@ def test_csv_cells_a_spreadsheet_would_evaluate_are_neutralised(
     assert client.get("/api/v1/courses/formulas").json()["name"] == "=1+1"  # JSON unchanged
 
 
+@pytest.mark.slow
 def test_export_neutralises_and_import_reads_it_back(tmp_path: Path, database_url: str) -> None:
     if on_postgres():
         pytest.skip("the CLI round trip is the same on both databases; SQLite suffices")
@@ -343,6 +344,7 @@ def test_the_head_bound_overrides_callbacks_uvicorn_still_has() -> None:
         assert getattr(BoundedHeadProtocol, name) is not getattr(HttpToolsProtocol, name)
 
 
+@pytest.mark.slow
 def test_a_real_server_answers_head_and_refuses_a_huge_header(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -363,6 +365,7 @@ def test_a_real_server_answers_head_and_refuses_a_huge_header(
 # --- operators -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_database_in_a_missing_folder_is_one_line_naming_it(tmp_path: Path) -> None:
     import subprocess
 
@@ -383,6 +386,7 @@ def test_a_database_in_a_missing_folder_is_one_line_naming_it(tmp_path: Path) ->
         assert "does not exist" in lines[0]
 
 
+@pytest.mark.slow
 def test_serve_seeds_a_database_where_only_a_key_was_made(tmp_path: Path) -> None:
     if on_postgres():
         pytest.skip("the embedded default database")

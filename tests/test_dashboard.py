@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import Keys
 from tests.test_cli import serving
 
+pytestmark = pytest.mark.slow  # processes, browsers or seconds of work: not in the fast lane
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 COURSES = [

@@ -67,6 +67,7 @@ def test_json_and_csv_have_different_etags(client: TestClient) -> None:
     assert as_json != as_csv
 
 
+@pytest.mark.slow
 def test_etag_changes_after_a_write_by_another_process(
     client: TestClient, database_url: str, tmp_path: Path
 ) -> None:

@@ -10,8 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 from tests.test_cli import serving
+
+pytestmark = pytest.mark.slow  # processes, browsers or seconds of work: not in the fast lane
 
 CONFIG = Path(__file__).resolve().parent.parent / "schemathesis.toml"
 

@@ -56,6 +56,7 @@ def generate(base: str, into: Path) -> tuple[str, ModuleType]:
     return output, importlib.import_module("enrollment_stats_client")
 
 
+@pytest.mark.slow
 def test_a_generated_client_reads_writes_and_fails_typed(
     database_url: str, keys: Keys, tmp_path: Path
 ) -> None:

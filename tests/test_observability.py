@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from app.api.observability import Metrics
@@ -82,6 +83,7 @@ def test_requests_added_up_per_turn_expose_as_observed_one_by_one() -> None:
     assert batched.render().decode() == expected
 
 
+@pytest.mark.slow
 def test_access_log_is_json_with_request_ids_and_never_a_key(
     database_url: str, keys: Keys, tmp_path: Path
 ) -> None:

@@ -19,6 +19,8 @@ from tests.conftest import CLI, Databases, on_postgres, run_cli, sqlite_url
 from tests.test_cli import serving
 from tests.test_conformance import bearer
 
+pytestmark = pytest.mark.slow  # processes, browsers or seconds of work: not in the fast lane
+
 FRICTIONLESS = str(Path(sys.executable).with_name("frictionless"))
 
 

@@ -15,6 +15,8 @@ import pytest
 from bench.generate import prepare, write_csv
 from tests.conftest import CLI, Keys, on_postgres
 
+pytestmark = pytest.mark.slow  # processes, browsers or seconds of work: not in the fast lane
+
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}

@@ -51,6 +51,7 @@ def assert_no_server_error(response: Any) -> None:
     segment=nasty,
     data=st.data(),
 )
+@pytest.mark.slow
 def test_get_routes_survive_any_parameters(
     client: TestClient, route: tuple[str, list[str]], segment: str, data: Any
 ) -> None:
@@ -87,6 +88,7 @@ figure_like = st.fixed_dictionaries(
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+@pytest.mark.slow
 @given(body=figure_like | json_values, method=st.sampled_from(["POST", "PUT", "PATCH"]))
 def test_figure_writes_survive_any_body(
     client: TestClient, keys: Keys, body: Any, method: str
@@ -101,6 +103,7 @@ def test_figure_writes_survive_any_body(
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+@pytest.mark.slow
 @given(rows=st.lists(figure_like | json_values, max_size=5), csv=st.text(max_size=200))
 def test_imports_survive_any_rows(client: TestClient, keys: Keys, rows: Any, csv: str) -> None:
     headers = {"Authorization": f"Bearer {keys.write}"}

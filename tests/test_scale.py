@@ -23,6 +23,8 @@ from tests.conftest import Keys, on_postgres, run_cli
 from tests.test_cli import serving
 from tests.test_read_api import assert_problem
 
+pytestmark = pytest.mark.slow  # processes, browsers or seconds of work: not in the fast lane
+
 FIGURE = {"course": "basic-sro", "period": "2019-09/2019-12", "completions": 600, "source_id": 1}
 
 

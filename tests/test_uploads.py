@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from fastapi.testclient import TestClient
 
 from app.services.imports import XLSX
@@ -143,6 +144,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_cli_dry_run_xlsx_and_the_upsert_hint(tmp_path: Path) -> None:
     run_cli("seed", cwd=tmp_path)
     figures = tmp_path / "figures.csv"

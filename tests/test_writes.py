@@ -481,6 +481,7 @@ def test_keys_never_reach_the_audit_log_or_responses(client: TestClient, keys: K
     assert keys.write[:12] in everything  # the prefix identifies it
 
 
+@pytest.mark.slow
 def test_ten_concurrent_posts_of_one_period_store_one_figure(
     served: tuple[str, Keys],
 ) -> None:
@@ -521,6 +522,7 @@ def test_a_body_that_is_not_text_is_a_422(client: TestClient, keys: Keys) -> Non
     assert_problem(response, 422)
 
 
+@pytest.mark.slow
 def test_keys_list_shows_when_a_key_was_last_used(
     client: TestClient, keys: Keys, database_url: str, tmp_path: Path
 ) -> None:
