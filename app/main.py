@@ -17,7 +17,6 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
-from app.api.csv_route import CsvSuffix
 from app.api.hit_path import HitPath
 from app.api.http_cache import HttpCacheMiddleware, ResponseCache
 from app.api.limits import BodyLimit
@@ -27,6 +26,7 @@ from app.api.openapi import openapi_document
 from app.api.parameters import KnownParameters
 from app.api.problems import install_handlers
 from app.api.reader import Reader
+from app.api.representations import FormatSuffix
 from app.api.route_table import RouteTable
 from app.api.routes import attendance, audit, courses, data, ops, sources, stats, years
 from app.api.security_headers import SecurityHeaders
@@ -167,7 +167,7 @@ def create_app(settings: Settings | None = None) -> Service:
     )
     app.add_middleware(KnownParameters, table=state.route_table)
     app.add_middleware(Methods, table=state.route_table)
-    app.add_middleware(CsvSuffix, table=state.route_table)
+    app.add_middleware(FormatSuffix, table=state.route_table)
     cors: dict[str, Any] = {
         "allow_origins": settings.cors_origins,
         "allow_methods": ["GET", "HEAD", "OPTIONS"],

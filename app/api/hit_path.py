@@ -19,7 +19,6 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.csv_route import SUFFIX
 from app.api.http_cache import (
     UNCACHED_PATHS,
     Entry,
@@ -30,6 +29,7 @@ from app.api.http_cache import (
     public,
 )
 from app.api.observability import RequestLog, Series, log_fields, request_id_for
+from app.api.representations import SUFFIXES
 from app.api.route_table import RouteTable
 from app.api.security_headers import security_headers
 from app.db.version import VersionReader
@@ -135,7 +135,7 @@ class HitPath:
         if key is not None:
             return key
         key = _UNCACHEABLE
-        if not path.endswith(SUFFIX) and not path.startswith(UNCACHED_PATHS):
+        if not path.endswith(tuple(SUFFIXES)) and not path.startswith(UNCACHED_PATHS):
             raw = query_string.decode("latin-1")
             query = parse_qsl(raw, keep_blank_values=True) if raw else []
             if not any(k == "as_of" for k, _ in query):

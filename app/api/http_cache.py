@@ -27,9 +27,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.api.csv_route import representation
 from app.api.observability import route_template
 from app.api.problems import domain_problem
+from app.api.representations import representation
 from app.api.route_table import RouteTable
 from app.db.version import VersionReader
 from app.errors import Busy, Invalid

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.api import csv_examples
-from app.api.csv_route import SUFFIX
+from app.api.representations import CSV
 from app.api.state import state_of
 from app.schemas.common import Problem
 from app.schemas.glossary import GLOSSARY
@@ -112,9 +112,10 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     for path in state_of(app).route_table.csv_paths():
         if path not in paths:
             continue
-        paths[f"{path}{SUFFIX}"] = {"get": _csv_twin(paths[path]["get"])}
+        paths[f"{path}{CSV.suffix}"] = {"get": _csv_twin(paths[path]["get"])}
         paths[path]["get"]["description"] = (
-            paths[path]["get"].get("description", "") + f"\n\nAs a CSV table: `GET {path}{SUFFIX}`."
+            paths[path]["get"].get("description", "")
+            + f"\n\nAs a CSV table: `GET {path}{CSV.suffix}`."
         )
     for path, item in paths.items():  # the CSV tables' examples: real answers on the seed
         csv = item.get("get", {}).get("responses", {}).get("200", {}).get("content", {})

@@ -1,11 +1,11 @@
 """The answer of `/stats/changes`: a comparison between two years."""
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas import examples
-from app.schemas.common import ALL_COURSES, NoNextPage, WholeTotal
+from app.schemas.common import NoNextPage, WholeTotal
 from app.schemas.years import CourseKey
 
 
@@ -102,22 +102,3 @@ class Changes(BaseModel):
         description="All courses but those first offered in or after `from`; null when "
         "`course` names one."
     )
-
-    @staticmethod
-    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-        """One row per course, then (without a course filter) the all-course row and the
-        all-course row without new courses; each with `from` and `to`, lists of years or
-        slugs written out with spaces."""
-        years = {"from": data.get("from"), "to": data.get("to")}
-        rows = [{**years, **item} for item in data.get("items") or []]
-        if data.get("all_courses"):
-            whole = data["all_courses"]
-            rows.append({**years, "course": ALL_COURSES, "name": "All courses", **whole})
-        if data.get("excluding_new_courses"):
-            label = f"All courses first offered before {data.get('from')}"
-            effect = data["excluding_new_courses"]
-            rows.append({**years, "course": "(established courses)", "name": label, **effect})
-        return [
-            {k: " ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()}
-            for row in rows
-        ]

@@ -8,14 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field
 T = TypeVar("T")
 
 
-ALL_COURSES = "(all courses)"  # the course cell of aggregate CSV rows: never a slug
-
-
-def item_rows(data: dict[str, Any], **envelope: Any) -> list[dict[str, Any]]:
-    """CSV rows of an answer's `items`, each led by what the answer says of them all."""
-    return [{**envelope, **item} for item in data.get("items") or []]
-
-
 # Every list answer has `items`, `total` and `next_cursor`; these are the last two of a
 # list that is never paged (all its items in one answer).
 WholeTotal = Annotated[int, Field(description="How many items there are (all of them here).")]
@@ -30,11 +22,6 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int = Field(description="How many items match the filters, over all pages.")
     next_cursor: str | None = Field(description="Opaque cursor of the next page; null at the end.")
-
-    @staticmethod
-    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-        """One row per item of the page."""
-        return item_rows(data)
 
     @classmethod
     def of(cls, result: Any, convert: Callable[[Any], T]) -> "Page[T]":

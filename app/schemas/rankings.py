@@ -1,11 +1,11 @@
 """The answers of `/stats/shares`, `/stats/records` and `/stats/totals`."""
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas import examples
-from app.schemas.common import ALL_COURSES, NoNextPage, WholeTotal, item_rows
+from app.schemas.common import NoNextPage, WholeTotal
 from app.schemas.years import CourseKey
 
 TotalsBy = Literal["year", "course", "course_year"]
@@ -32,16 +32,6 @@ class Shares(BaseModel):
     items: list[ShareItem]
     total: WholeTotal
     next_cursor: NoNextPage = None
-
-    @staticmethod
-    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-        """One row per course, then the all-course row (100%), each with the year and the
-        months it covers."""
-        keys = ("year", "months_covered", "complete", "months_label")
-        envelope = {k: data.get(k) for k in keys}
-        rows = item_rows(data, **envelope)
-        whole = {"course": ALL_COURSES, "name": "All courses", "total": data.get("year_total")}
-        return [*rows, {**envelope, **whole, "share_pct": 100.0}]
 
 
 class AllCourseRecord(BaseModel):
@@ -71,13 +61,6 @@ class Records(BaseModel):
         description="The record years of all courses together; null when `course` names one."
     )
 
-    @staticmethod
-    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-        """One row per course record, then the all-course records, labelled."""
-        whole = {"course": ALL_COURSES, "name": "All courses"}
-        together = [{**whole, **r} for r in data.get("all_courses") or []]
-        return [*item_rows(data), *together]
-
 
 class TotalsItem(BaseModel):
     """A total grouped by year, by course, or by both; fields outside the grouping are null."""
@@ -100,13 +83,3 @@ class Totals(BaseModel):
     items: list[TotalsItem]
     total: WholeTotal
     next_cursor: NoNextPage = None
-
-    @staticmethod
-    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-        """One row per total; totals of all courses (`by=year` without a course)
-        labelled."""
-        rows = item_rows(data)
-        if data.get("by") == "year":
-            whole = {"course": ALL_COURSES, "name": "All courses"}
-            rows = [{**r, **whole} if r.get("course") is None else r for r in rows]
-        return rows

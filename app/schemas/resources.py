@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.periods import Period
 from app.domain.vintages import counts_from
-from app.schemas.common import NoNextPage, WholeTotal, item_rows
+from app.schemas.common import NoNextPage, WholeTotal
 from app.schemas.writes import Status
 
 RevisionAction = Literal["create", "update", "delete"]
@@ -163,11 +163,6 @@ class Revisions(BaseModel):
     items: list[RevisionOut]
     total: WholeTotal
     next_cursor: NoNextPage = None
-
-    @staticmethod
-    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-        """One row per revision (each names its figure)."""
-        return item_rows(data)
 
 
 def _period(row: Any) -> Period:

@@ -1,11 +1,9 @@
 """The answer of `/stats/rolling`: exact totals of a window and the one a year before."""
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas import examples
-from app.schemas.common import ALL_COURSES, NoNextPage, WholeTotal
+from app.schemas.common import NoNextPage, WholeTotal
 from app.schemas.years import CourseKey
 
 
@@ -64,25 +62,3 @@ class Rolling(BaseModel):
     all_courses: WindowTotals | None = Field(
         description="Every course's window together; null when `course` names one."
     )
-
-    @staticmethod
-    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-        """One row per course, then the all-course row; each with the window, and its
-        parts written out (`Sep–Dec 2018 = 773 (2018 − Jan–Aug 2018); …`)."""
-        window = {k: data.get(k) for k in ("start", "end", "months")}
-        rows = []
-        for item in data.get("items") or []:
-            row = {**window, **item}
-            for key in ("parts", "previous_parts"):
-                if isinstance(row.get(key), list):
-                    row[key] = "; ".join(_part_text(p) for p in row[key])
-            rows.append(row)
-        if not data.get("all_courses"):
-            return rows
-        whole = {"course": ALL_COURSES, "name": "All courses", **data["all_courses"]}
-        return [*rows, {**window, **whole}]
-
-
-def _part_text(part: dict[str, Any]) -> str:
-    text = f"{part.get('label')} = {part.get('total')}"
-    return f"{text} ({part['derivation']})" if part.get("derivation") else text

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.periods import YearTotal, months_label
 from app.schemas import examples
-from app.schemas.common import ALL_COURSES, NoNextPage, WholeTotal, item_rows
+from app.schemas.common import NoNextPage, WholeTotal
 
 
 class Coverage(BaseModel):
@@ -58,11 +58,6 @@ class YearList(BaseModel):
     total: WholeTotal
     next_cursor: NoNextPage = None
 
-    @staticmethod
-    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-        """One row per year."""
-        return item_rows(data)
-
 
 class CourseYearTotal(Coverage, CourseKey):
     """One course's total for one year."""
@@ -74,14 +69,6 @@ class YearDetail(YearSummary):
     model_config = ConfigDict(json_schema_extra={"example": examples.YEAR_DETAIL})
 
     courses: list[CourseYearTotal]
-
-    @staticmethod
-    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-        """One row per course, then the all-course row, each with the year."""
-        year = data.get("year")
-        rows = [{"year": year, **c} for c in data.get("courses") or []]
-        whole = {k: v for k, v in data.items() if k not in ("year", "courses")}
-        return [*rows, {"year": year, "course": ALL_COURSES, "name": "All courses", **whole}]
 
 
 class SeriesItem(Coverage, YearKey):
@@ -98,8 +85,3 @@ class Series(BaseModel):
     items: list[SeriesItem]
     total: WholeTotal
     next_cursor: NoNextPage = None
-
-    @staticmethod
-    def csv_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-        """One row per year, each with the course."""
-        return item_rows(data, course=data.get("course"), name=data.get("name"))

@@ -8,7 +8,6 @@ from fastapi.responses import JSONResponse
 
 from app import urls
 from app.api.auth import WriteKey
-from app.api.csv_route import CSVRoute
 from app.api.deps import WriteSessionDep
 from app.api.params import (
     AsOf,
@@ -21,6 +20,7 @@ from app.api.params import (
     VintageDate,
 )
 from app.api.reader import reader
+from app.api.representations import RenderedRoute
 from app.api.routes.prefix import PrefixRouter
 from app.api.state import state_of
 from app.api.writes import created
@@ -40,7 +40,7 @@ from app.urls import API
 router = PrefixRouter(
     prefix=f"{API}/attendance",
     tags=["attendance"],
-    route_class=CSVRoute,
+    route_class=RenderedRoute,
 )
 
 FigureId = Annotated[int, Path(ge=1, le=2**31 - 1, examples=[2])]

@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import Query
 
 from app.api.auth import AdminKey
-from app.api.csv_route import CSVRoute
 from app.api.deps import SessionDep
 from app.api.params import DATE_OR_TIME, Cursor, Limit
+from app.api.representations import RenderedRoute
 from app.api.routes.prefix import PrefixRouter
 from app.schemas.common import Page, problem_responses
 from app.schemas.resources import AuditEntryOut
@@ -18,7 +18,7 @@ from app.urls import API
 router = PrefixRouter(
     prefix=f"{API}/audit",
     tags=["audit"],
-    route_class=CSVRoute,
+    route_class=RenderedRoute,
 )
 
 

@@ -5,10 +5,10 @@ from fastapi.responses import JSONResponse
 
 from app import urls
 from app.api.auth import WriteKey
-from app.api.csv_route import CSVRoute
 from app.api.deps import WriteSessionDep
 from app.api.params import AsOf, Cursor, IdempotencyKey, Limit, VintageDate
 from app.api.reader import reader
+from app.api.representations import RenderedRoute
 from app.api.routes.prefix import PrefixRouter
 from app.api.writes import created
 from app.schemas.common import Page, problem_responses
@@ -21,7 +21,7 @@ from app.urls import API
 router = PrefixRouter(
     prefix=f"{API}/courses",
     tags=["courses"],
-    route_class=CSVRoute,
+    route_class=RenderedRoute,
 )
 
 Slug = Path(description="The course's slug.", max_length=100, examples=["basic-sro"])

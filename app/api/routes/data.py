@@ -7,7 +7,7 @@ from fastapi import Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from app.api.csv_route import CSV_MEDIA
+from app.api.representations import CSV
 from app.api.routes.prefix import PrefixRouter
 from app.api.state import state_of
 from app.schemas.common import problem_responses
@@ -96,6 +96,6 @@ def get_table_csv(request: Request, table: TableName) -> StreamingResponse:
 
     return StreamingResponse(
         stream(),
-        media_type=CSV_MEDIA,
+        media_type=CSV.media_type,
         headers={"Content-Disposition": f'attachment; filename="{resource.path}"'},
     )

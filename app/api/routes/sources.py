@@ -5,10 +5,10 @@ from fastapi.responses import JSONResponse
 
 from app import urls
 from app.api.auth import WriteKey
-from app.api.csv_route import CSVRoute
 from app.api.deps import WriteSessionDep
 from app.api.params import Cursor, IdempotencyKey, Limit
 from app.api.reader import reader
+from app.api.representations import RenderedRoute
 from app.api.routes.prefix import PrefixRouter
 from app.api.writes import created
 from app.schemas.common import Page, problem_responses
@@ -20,7 +20,7 @@ from app.urls import API
 router = PrefixRouter(
     prefix=f"{API}/sources",
     tags=["sources"],
-    route_class=CSVRoute,
+    route_class=RenderedRoute,
 )
 
 

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import Query, Request
 
-from app.api.csv_route import CSVRoute
 from app.api.params import AsOf, CourseFilter, OptionalYear, VintageDate
 from app.api.reader import reader
+from app.api.representations import RenderedRoute
 from app.api.routes.prefix import PrefixRouter
 from app.schemas.common import problem_responses
 from app.schemas.stats import Changes, Records, Rolling, Shares, Totals, TotalsBy
@@ -16,7 +16,7 @@ from app.urls import API
 router = PrefixRouter(
     prefix=f"{API}/stats",
     tags=["stats"],
-    route_class=CSVRoute,
+    route_class=RenderedRoute,
 )
 
 

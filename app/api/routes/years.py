@@ -2,9 +2,9 @@
 
 from fastapi import Path, Request
 
-from app.api.csv_route import CSVRoute
 from app.api.params import AsOf, VintageDate
 from app.api.reader import reader
+from app.api.representations import RenderedRoute
 from app.api.routes.prefix import PrefixRouter
 from app.schemas.common import problem_responses
 from app.schemas.stats import YearDetail, YearList
@@ -14,7 +14,7 @@ from app.urls import API
 router = PrefixRouter(
     prefix=f"{API}/years",
     tags=["years"],
-    route_class=CSVRoute,
+    route_class=RenderedRoute,
 )
 
 
