@@ -65,6 +65,7 @@ class VersionReader:
         file_backed = is_embedded(engine) and database not in (None, "", ":memory:")
         self._path = database if file_backed else None
         self._sqlite: sqlite3.Connection | None = None
+        self._cursor: sqlite3.Cursor
         self._mark: int | None = None  # `PRAGMA data_version` before the last read
         self._marked = 0  # and the version that read found
         self._known = 0
@@ -88,10 +89,11 @@ class VersionReader:
                 self._sqlite = sqlite3.connect(
                     f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
                 )
-            (mark,) = self._sqlite.execute("PRAGMA data_version").fetchone()
+                self._cursor = self._sqlite.cursor()  # one, reused: a request makes none
+            (mark,) = self._cursor.execute("PRAGMA data_version").fetchone()
             if mark == self._mark:
                 return self._marked
-            row = self._sqlite.execute(QUERY).fetchone()
+            row = self._cursor.execute(QUERY).fetchone()
         except sqlite3.Error as exc:
             self._drop_sqlite()  # the next call connects again
             log.warning("data version: unreadable (%s)", exc)
