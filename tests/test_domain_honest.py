@@ -23,8 +23,8 @@ from app.domain.derive import (
     project,
     window,
 )
-from app.domain.periods import Figure, Period
-from app.domain.stats import percent, percent_change
+from app.domain.periods import Figure, Period, months_label, year_months_label
+from app.domain.stats import coverage_label, percent, percent_change
 from app.domain.vintages import Revision, Vintage, counts_from, in_force, passes
 from app.services import history
 
@@ -259,3 +259,17 @@ def test_the_database_reads_the_revision_the_rule_chooses(
         session.rollback()
     chosen = in_force(revisions, at)
     assert found == ([] if chosen is None else [(chosen.revision, chosen.revision * 10)])
+
+
+@given(st.lists(st.frozensets(st.integers(1, 12), min_size=1), min_size=1, max_size=6))
+def test_a_coverage_label_names_only_months_every_course_covers(
+    months: list[frozenset[int]],
+) -> None:
+    label = coverage_label(2019, months)
+    if len(set(months)) == 1:
+        assert label == year_months_label(2019, months[0])
+        return
+    assert label.startswith("2019 so far (")  # never a span some course goes beyond
+    common = frozenset.intersection(*months)
+    if common:
+        assert label == f"2019 so far ({months_label(common)} for every course, more for some)"

@@ -75,6 +75,22 @@ def test_a_same_months_figure_makes_basic_sro_seasonal_and_the_aggregate_mixed(
     assert "(mixed)" in whole["headline"]
 
 
+def test_a_headline_never_labels_a_total_with_months_it_goes_beyond(
+    client: TestClient, add_figure: AddFigure
+) -> None:
+    """Basic SRO's Sep–Dec 2019 makes its 2019 whole while the other courses cover
+    Jan–Aug: the all-course 7,330 is not "Jan–Aug 2019", and no month count is claimed."""
+    add_figure("basic-sro", "2019-09/2019-12", 600)
+    headline = changes(client)["all_courses"]["headline"]
+    assert headline.startswith(
+        "7,330 completions in 2019 so far (Jan–Aug for every course, more for some) "
+        "against 3,950 in 2018: +85.6% as reported; projected to a full year (linear)"
+    )
+    assert "months against" not in headline
+    # Basic SRO, complete, counts as observed: 3,116 + the others' linear 6,321.
+    assert "2019 would be 9,437, +138.9%." in headline
+
+
 def test_a_complete_to_year_has_no_projection(client: TestClient, add_figure: AddFigure) -> None:
     add_figure("basic-sro", "2017", 2000)
     body = client.get("/api/v1/stats/changes", params={"from": 2017, "to": 2018}).json()

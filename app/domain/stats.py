@@ -1,10 +1,10 @@
 """Comparisons between years, shares of a year's total and records, as plain arithmetic."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from app.domain.periods import YearTotal, months_label
+from app.domain.periods import YearTotal, months_label, year_months_label
 
 ESTIMATE_METHOD = "linear"
 
@@ -135,34 +135,51 @@ def _signed_pct(value: float) -> str:
     return f"+{value:.1f}%" if value >= 0 else f"−{-value:.1f}%"
 
 
+def coverage_label(year: int, months: Collection[frozenset[int]]) -> str:
+    """The months of `year` that totals over several courses cover, for people: `2018`,
+    `Jan–Aug 2019`; when the courses cover different months, what every course covers
+    and that some cover more (`2019 so far (Jan–Aug for every course, more for some)`),
+    so that no total is labelled with months it goes beyond."""
+    kinds = set(months)
+    if len(kinds) <= 1:
+        return year_months_label(year, next(iter(kinds), frozenset()))
+    common = frozenset.intersection(*kinds)
+    if not common:
+        return f"{year} so far (the courses cover different months)"
+    return f"{year} so far ({months_label(common)} for every course, more for some)"
+
+
 def headline(
     *,
     from_label: str,
     to_label: str,
+    to_year: int,
     row: Change,
     change_projected_pct: float | None,
     to_projected: float | None,
     projection_method: str | None,
+    even: bool = True,
     subject: str = "",
 ) -> str:
     """One plain sentence of a comparison, for a dashboard to print as is: both periods
     with their months, both totals, the change as reported and, for a partial `to` year,
     the change to its projection with the method, then like for like when there is one.
-    `subject` leads it (which courses, when not all)."""
+    `even`: every course covers the same months in each year, so the month counts can
+    be said; `subject` leads it (which courses, when not all)."""
     lead = f"{subject}: " if subject else ""
     text = (
         f"{lead}{_count(row.to_total)} completions in {to_label} against "
         f"{_count(row.from_total)} in {from_label}"
     )
+    months = f" ({row.to_months} months against {row.from_months})" if even else ""
     if row.change_pct is None:
         text += " (no percent change from zero)."
     elif to_projected is None or change_projected_pct is None:
         text += f": {_signed_pct(row.change_pct)}."
     else:
         text += (
-            f" ({row.to_months} months against {row.from_months}): "
-            f"{_signed_pct(row.change_pct)} as reported; projected to a full year "
-            f"({projection_method}), {to_label.split()[-1]} would be "
+            f"{months}: {_signed_pct(row.change_pct)} as reported; projected to a full year "
+            f"({projection_method}), {to_year} would be "
             f"{_count(int(round_half_away(Fraction(str(to_projected)), 0)))}, "
             f"{_signed_pct(change_projected_pct)}."
         )

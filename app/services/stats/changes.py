@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import Course
-from app.domain import derive, periods
+from app.domain import derive
 from app.domain import stats as calc
 from app.domain.vintages import CURRENT, Vintage
 from app.errors import Invalid, NotFound
@@ -212,9 +212,14 @@ def _overall(
         else derive.combined([(r.to_total, p) for r, p in zip(rows, projections, strict=True)])
     )
     projected = _projected(frm.total, projection)
+    covered = {
+        y: [c.total(y).months for c in courses if y in c.years] for y in (from_year, to_year)
+    }
     headline = calc.headline(
-        from_label=periods.year_months_label(from_year, frm.months),
-        to_label=periods.year_months_label(to_year, to.months),
+        from_label=calc.coverage_label(from_year, covered[from_year]),
+        to_label=calc.coverage_label(to_year, covered[to_year]),
+        to_year=to_year,
+        even=all(len(set(m)) <= 1 for m in covered.values()),
         row=change,
         change_projected_pct=projected["change_projected_pct"],
         to_projected=projected["to_projected"],
