@@ -112,13 +112,10 @@ def cache_key(
     """The cache key of a GET: the path, the query parameters the route declares (in
     the order given) and the representation; `None` where no GET is served or a
     parameter is unknown (a 422, `app.api.parameters`)."""
-    declared = table.read_parameters(path)
-    if declared is None:
-        return None
     accepted = table.accepted(path, "GET")
-    if query and (accepted is None or any(k not in accepted for k, _ in query)):
+    if accepted is None or any(k not in accepted for k, _ in query):
         return None
-    kept = urlencode([(k, v) for k, v in query if k in declared]) if query else ""
+    kept = urlencode([(k, v) for k, v in query if k != "_"]) if query else ""
     return (path, kept, representation(query, accept))
 
 
@@ -174,7 +171,7 @@ class HttpCacheMiddleware:
             elif name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
 
-        declared = self.table.read_parameters(scope["path"])
+        declared = self.table.accepted(scope["path"], "GET")
         if declared is None:  # no GET here: the router answers (404 or 405)
             await self.app(scope, receive, send)
             return

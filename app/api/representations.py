@@ -174,8 +174,8 @@ def _rendered(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
     def arguments(kwargs: dict[str, Any]) -> tuple[str, Request, Response, dict[str, Any]]:
         request, response = kwargs[request_name], kwargs[response_name]
-        query = request.query_params.multi_items() if request.url.query else []
-        asked = representation(query, request.headers.get("accept", ""))
+        # `format` as FastAPI validated it (the last one given), else what Accept prefers.
+        asked = kwargs[_FORMAT.name] or representation([], request.headers.get("accept", ""))
         return asked, request, response, {k: v for k, v in kwargs.items() if k not in ours}
 
     if inspect.iscoroutinefunction(endpoint):

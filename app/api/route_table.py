@@ -23,7 +23,6 @@ class _Entry:
     methods: frozenset[str]
     csv: bool
     queries: frozenset[str]  # the query parameters the route declares
-    model: Any  # what a GET answers (its response model), for its CSV rows
 
 
 def declared_queries(endpoint: Callable[..., Any]) -> frozenset[str]:
@@ -32,7 +31,7 @@ def declared_queries(endpoint: Callable[..., Any]) -> frozenset[str]:
     hints = get_type_hints(endpoint, include_extras=True)
     found = set()
     for name, parameter in inspect.signature(endpoint).parameters.items():
-        hint = hints.get(name)
+        hint = hints.get(name, parameter.annotation)  # a wrapper's own: in its signature
         metadata = get_args(hint)[1:] if get_origin(hint) is Annotated else ()
         for declared in (*metadata, parameter.default):
             if isinstance(declared, params.Query):
@@ -46,7 +45,6 @@ class RouteTable:
 
     def __init__(self, routes: Callable[[], Iterable[BaseRoute]]) -> None:
         self._routes = routes
-        self._reads: dict[str, frozenset[str]] = {}
         self._accepted: dict[str, frozenset[str]] = {}
 
     @cached_property
@@ -58,10 +56,7 @@ class RouteTable:
             regex, path_format, _ = compile_path(route.path)
             csv = getattr(route, "renders_csv", False) and "GET" in route.methods
             queries = declared_queries(route.endpoint)
-            model = getattr(route, "response_model", None)
-            entries.append(
-                _Entry(regex, path_format, frozenset(route.methods), csv, queries, model)
-            )
+            entries.append(_Entry(regex, path_format, frozenset(route.methods), csv, queries))
         return entries
 
     def allowed(self, path: str) -> list[str]:
@@ -77,24 +72,9 @@ class RouteTable:
         methods.add("OPTIONS")
         return [m for m in ORDER if m in methods]
 
-    def read_parameters(self, path: str) -> frozenset[str] | None:
-        """The query parameters the GET at `path` declares; None if no GET serves it."""
-        found = self._reads.get(path)
-        if found is None:
-            entry = next(
-                (e for e in self._entries if "GET" in e.methods and e.regex.match(path)), None
-            )
-            if entry is None:
-                return None
-            if len(self._reads) >= MEMO:
-                self._reads.clear()
-            found = self._reads[path] = entry.queries
-        return found
-
     def accepted(self, path: str, method: str) -> frozenset[str] | None:
-        """The query parameters a request may give (those its route declares, `format`
-        where it has CSV, and `_`, a browser's cache-buster); None where no route of
-        that method serves `path`."""
+        """The query parameters a request may give (those its route declares, and `_`, a
+        browser's cache-buster); None where no route of that method serves `path`."""
         wanted = "GET" if method == "HEAD" else method
         key = f"{wanted} {path}"
         found = self._accepted.get(key)
@@ -106,19 +86,13 @@ class RouteTable:
                 return None
             if len(self._accepted) >= MEMO:
                 self._accepted.clear()
-            extra = {"_", "format"} if entry.csv else {"_"}
-            found = self._accepted[key] = entry.queries | extra
+            found = self._accepted[key] = entry.queries | {"_"}
         return found
 
     def has_csv(self, path: str) -> bool:
         """Whether a GET at `path` can answer as a CSV table."""
         return any(e.csv and e.regex.match(path) for e in self._entries)
 
-    def csv_paths(self) -> dict[str, Any]:
-        """The path templates of every CSV table, as the OpenAPI names them, and the
-        response model whose rows it holds."""
-        return {
-            e.path_format: e.model
-            for e in sorted(self._entries, key=lambda e: e.path_format)
-            if e.csv
-        }
+    def csv_paths(self) -> list[str]:
+        """The path templates of every CSV table, as the OpenAPI names them."""
+        return sorted(e.path_format for e in self._entries if e.csv)

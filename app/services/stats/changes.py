@@ -133,11 +133,13 @@ def _change_rows(
         frm, to = c.total(from_year), c.total(to_year)
         same = frm.total if to.months and frm.months == to.months else None
         if c.id in unlike:
-            before_course = (first_offered.get(c.id) or from_year) > from_year
             # Before a course existed its months hold zero completions, exactly.
-            same = 0 if before_course and to.months else None
-            if same is None:
-                same = derive.exact_total(from_year, figures[c.id][from_year], to.months)
+            before_course = (first_offered.get(c.id) or from_year) > from_year
+            same = (
+                0
+                if before_course and to.months
+                else derive.exact_total(from_year, figures[c.id][from_year], to.months)
+            )
         change = calc.change_row(
             from_year=from_year,
             to_year=to_year,
