@@ -15,8 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from app.db.change_mark import mark_path, note_change
 from app.db.session import make_engine
-from app.db.version import VersionReader, VersionUnavailable
+from app.db.version import CHECK_EVERY, VersionReader, VersionUnavailable
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import Keys, on_postgres, run_cli
@@ -134,13 +135,15 @@ def sqlite_reader(database_url: str) -> Iterator[tuple[VersionReader, sqlite3.Co
     reader.engine.dispose()
 
 
-@pytest.mark.skipif(on_postgres(), reason="SQLite's data_version")
+@pytest.mark.skipif(on_postgres(), reason="SQLite's change mark")
 def test_a_sqlite_worker_reads_every_commit_at_its_next_request(
     sqlite_reader: tuple[VersionReader, sqlite3.Connection],
 ) -> None:
-    """The version is read again only when `PRAGMA data_version` moved: every commit by
-    another connection, through checkpoints that restart the WAL, is seen at once."""
+    """A write that commits and rewrites the change mark, as the app's write sessions do,
+    is seen by the very next read, through checkpoints that restart the WAL; an
+    uncommitted one is not."""
     reader, writer = sqlite_reader
+    database = str(reader.engine.url.database)
     bump = "UPDATE data_version SET version = version + 1 WHERE id = 1"
 
     async def reads() -> None:
@@ -149,15 +152,49 @@ def test_a_sqlite_worker_reads_every_commit_at_its_next_request(
         assert await reader.read() == first
         for n in range(1, 201):
             writer.execute(bump)
+            note_change(database)
             if n % 50 == 0:  # the next commit starts the WAL over from its first frame
                 assert writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
             assert await reader.read() == first + n
             assert await reader.read() == first + n
         writer.execute("BEGIN")
         writer.execute(bump)
+        note_change(database)  # a mark before the commit: the version read is the old one
         assert await reader.read() == first + 200  # not yet committed
         writer.execute("ROLLBACK")
         assert await reader.read() == first + 200
+
+    asyncio.run(reads())
+
+
+@pytest.mark.skipif(on_postgres(), reason="SQLite's change mark")
+def test_a_sqlite_write_that_bypasses_the_app_is_seen_within_a_second_or_so(
+    sqlite_reader: tuple[VersionReader, sqlite3.Connection],
+) -> None:
+    """A commit that leaves the mark as it was (the sqlite3 shell, or a process killed
+    between its commit and its mark) is found by the reader's own read of the version,
+    made once a second; a mark file deleted and made again is opened again."""
+    reader, writer = sqlite_reader
+    database = str(reader.engine.url.database)
+
+    async def version_after(seconds: float, old: int) -> int:
+        deadline = time.monotonic() + seconds
+        while (version := await reader.read()) == old and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return version
+
+    async def reads() -> None:
+        first = await reader.read()
+        writer.execute("UPDATE data_version SET version = version + 1 WHERE id = 1")
+        assert await version_after(5 * CHECK_EVERY, first) == first + 1
+
+        mark_path(database).unlink()  # the next write makes a new file the reader lacks
+        writer.execute("UPDATE data_version SET version = version + 1 WHERE id = 1")
+        note_change(database)
+        assert await version_after(5 * CHECK_EVERY, first + 1) == first + 2
+        writer.execute("UPDATE data_version SET version = version + 1 WHERE id = 1")
+        note_change(database)
+        assert await reader.read() == first + 3  # at once: the reader has the new file
 
     asyncio.run(reads())
 
@@ -173,6 +210,7 @@ def test_a_version_that_cannot_be_read_is_503_never_a_guess(database_url: str) -
         assert first.status_code == 200
         assert client.get("/api/v1/years").headers["etag"] == first.headers["etag"]  # a hit
         other.execute("ALTER TABLE data_version RENAME TO data_version_away")
+        note_change(str(app.state.engine.url.database))  # as a write through the app would
         for headers in ({}, {"If-None-Match": first.headers["etag"]}):
             refused = client.get("/api/v1/years", headers=headers)
             assert refused.status_code == 503, refused.text

@@ -1,5 +1,6 @@
 """Engines and sessions; the only module that knows about database dialects."""
 
+import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -14,8 +15,10 @@ from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.base import utcnow
+from app.db.change_mark import note_change
 
 WRITE = "enrollment_stats_write"
+log = logging.getLogger("enrollment_stats")
 
 
 def _sqlite_connect(synchronous: str, busy_ms: int) -> Callable[[Any, Any], None]:
@@ -138,9 +141,24 @@ def is_embedded(engine: Engine) -> bool:
 
 
 def make_sessionmaker(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit; `write` ones serialize."""
+    """Sessions that keep loaded objects usable after commit; `write` ones serialize,
+    and on a SQLite file each of their commits rewrites the change mark, by which every
+    worker learns of it at its next request (`app.db.change_mark`)."""
     bind = engine.execution_options(**{WRITE: True}) if write else engine
-    return sessionmaker(bind, expire_on_commit=False)
+    made = sessionmaker(bind, expire_on_commit=False)
+    database = engine.url.database
+    if write and is_embedded(engine) and database not in (None, "", ":memory:"):
+        event.listen(made, "after_commit", lambda _session: _mark_change(database))
+    return made
+
+
+def _mark_change(database: str) -> None:
+    """Rewrite the change mark; a mark that cannot be written (a full disk) leaves the
+    readers to find the write by their read of the version once a second."""
+    try:
+        note_change(database)
+    except OSError as exc:
+        log.warning("change mark: not written (%s); workers see the write within a second", exc)
 
 
 def session_engine(factory: sessionmaker[Session]) -> Engine:

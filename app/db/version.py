@@ -4,9 +4,11 @@ Every write advances one number in the database (`data_version`), in its own
 transaction; ETags and the response cache key on it.
 
 - SQLite: a private read-only connection reads it on the event loop, and only when
-  `PRAGMA data_version` says another connection has committed since its last read
-  (documented: https://www.sqlite.org/pragma.html#pragma_data_version); otherwise the
-  version read last is still the version.
+  the change mark (a file of ours that every write rewrites after it commits,
+  `app.db.change_mark`) differs from the one seen last, or a second has passed since
+  the last read (a write that bypassed the app); otherwise the version read last is
+  still the version. One `pread` per request: `PRAGMA data_version`, the documented
+  way, costs five times as much (docs/performance.md).
 - PostgreSQL: a thread per worker LISTENs on channel `data_version`, which a trigger on
   the table NOTIFYs in the writing transaction (so a write by another node, by the CLI
   or by psql is heard within milliseconds of its commit). The thread also reads the
@@ -25,12 +27,14 @@ import os
 import sqlite3
 import threading
 import time
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from anyio import to_thread
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.db.change_mark import mark_path, open_mark, read_mark
 from app.db.models import DataVersion
 from app.db.session import is_embedded
 from app.errors import Busy
@@ -42,6 +46,7 @@ QUERY = "SELECT version FROM data_version WHERE id = 1"
 CHANNEL = "data_version"
 CHECK_EVERY = 1.0  # seconds between the listener's own reads of the version
 STALE_AFTER = 2.5  # seconds without word from the server before requests read for themselves
+NO_MARK = b"unread"  # never a mark (marks are 8 bytes)
 log = logging.getLogger("enrollment_stats")
 
 
@@ -66,8 +71,11 @@ class VersionReader:
         self._path = database if file_backed else None
         self._sqlite: sqlite3.Connection | None = None
         self._cursor: sqlite3.Cursor
-        self._mark: int | None = None  # `PRAGMA data_version` before the last read
-        self._marked = 0  # and the version that read found
+        self._mark_fd: int | None = None
+        self._mark = NO_MARK  # the change mark before the last read of the version
+        self._marked = 0  # the version that read found
+        self._marked_at = 0.0  # and when (monotonic)
+        self._unmarked = False  # the mark could not be opened (said once in the log)
         self._known = 0
         self._heard_at = 0.0  # monotonic time of the listener's last word from the server
         self._lock = threading.Lock()
@@ -79,28 +87,48 @@ class VersionReader:
     # --- reading ---------------------------------------------------------------------
 
     def _sqlite_read(self, path: str) -> int:
-        """The version, read by query only when another connection has committed since.
+        """The version, read by query only when the change mark moved or a second passed.
 
-        The mark is taken before the query: a commit between the two then leaves a mark
+        The mark is taken before the query: a write between the two then leaves a mark
         that no longer matches, and the next call reads again (never the other way round,
         which could pair a new mark with an old version)."""
         try:
+            now = time.monotonic()
+            mark = self._read_mark(path, now)
+            if mark is not NO_MARK and mark == self._mark and now - self._marked_at < CHECK_EVERY:
+                return self._marked
             if self._sqlite is None:
                 self._sqlite = sqlite3.connect(
                     f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
                 )
                 self._cursor = self._sqlite.cursor()  # one, reused: a request makes none
-            (mark,) = self._cursor.execute("PRAGMA data_version").fetchone()
-            if mark == self._mark:
-                return self._marked
             row = self._cursor.execute(QUERY).fetchone()
-        except sqlite3.Error as exc:
-            self._drop_sqlite()  # the next call connects again
+        except (OSError, sqlite3.Error) as exc:
+            self._drop_sqlite()  # the next call opens them again
             log.warning("data version: unreadable (%s)", exc)
             raise VersionUnavailable from exc
         version = int(row[0]) if row else 0
-        self._mark, self._marked = mark, version
+        self._mark, self._marked, self._marked_at = mark, version, now
         return version
+
+    def _read_mark(self, path: str, now: float) -> bytes:
+        """The change mark, or NO_MARK where it cannot be had (a read-only folder: the
+        version is then read by every request). Once a second, a mark file replaced
+        since it was opened is opened again."""
+        if self._mark_fd is not None and now - self._marked_at >= CHECK_EVERY:
+            with suppress(OSError):
+                if os.fstat(self._mark_fd).st_ino != os.stat(mark_path(path)).st_ino:
+                    os.close(self._mark_fd)
+                    self._mark_fd = None
+        if self._mark_fd is None:
+            try:
+                self._mark_fd = open_mark(path)
+            except OSError as exc:
+                if not self._unmarked:
+                    log.warning("data version: no change mark (%s); read per request", exc)
+                self._unmarked = True
+                return NO_MARK
+        return read_mark(self._mark_fd)
 
     def _pooled_read(self) -> int:
         try:
@@ -209,8 +237,11 @@ class VersionReader:
             pass  # the listener stops after its wait instead
 
     def _drop_sqlite(self) -> None:
-        """Close the private connection; the next read opens another."""
+        """Close the private connection and the mark; the next read opens them again."""
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
-        self._mark = None
+        if self._mark_fd is not None:
+            os.close(self._mark_fd)
+            self._mark_fd = None
+        self._mark = NO_MARK
