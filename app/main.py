@@ -5,31 +5,28 @@ import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
-from typing import Any, cast
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.middleware import Middleware
 
 from app import __version__
-from app.api.hit_path import HitPath
+from app.api.edge import Edge
 from app.api.http_cache import HttpCacheMiddleware, ResponseCache
 from app.api.limits import BodyLimit
 from app.api.methods import Methods
-from app.api.observability import Metrics, RequestLog
+from app.api.observability import Metrics
 from app.api.openapi import openapi_document
 from app.api.parameters import KnownParameters
-from app.api.problems import install_handlers
+from app.api.problems import RefuseNul, install_handlers
 from app.api.reader import Reader
 from app.api.representations import FormatSuffix
 from app.api.route_table import RouteTable
 from app.api.routes import attendance, audit, courses, data, ops, sources, stats, years
-from app.api.security_headers import SecurityHeaders
 from app.api.state import AppState, state_of
 from app.db.session import is_embedded, make_engine, make_sessionmaker
 from app.db.version import VersionReader
@@ -58,24 +55,6 @@ def _log_to_stdout() -> None:
         logger.propagate = False
 
 
-class Service(FastAPI):
-    """FastAPI, entered through `front` when it has one: the hit path, which answers a
-    cache hit before FastAPI's and Starlette's own entry (its telemetry check and
-    `scope["app"]`, 4,600 instructions) and hands everything else to it (`enter`)."""
-
-    front: ASGIApp | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.front is None:
-            await super().__call__(scope, receive, send)
-        else:
-            await self.front(scope, receive, send)
-
-    async def enter(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """FastAPI's own entry."""
-        await super().__call__(scope, receive, send)
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Listen for data versions while serving; let go of connections after."""
@@ -89,11 +68,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.reader.close()
 
 
-def create_app(settings: Settings | None = None) -> Service:
+def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (the environment's by default)."""
     settings = settings or get_settings()
     # Swagger UI and ReDoc from the fastapi-offline package, not from a CDN.
-    made = FastAPIOffline(
+    app = FastAPIOffline(
         title="enrollment-stats",
         lifespan=lifespan,
         redirect_slashes=False,  # app.api.problems redirects, by a relative Location
@@ -113,8 +92,6 @@ def create_app(settings: Settings | None = None) -> Service:
         if settings.opentelemetry
         else {"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
-    made.__class__ = Service  # fastapi_offline's constructor is a function: a plain FastAPI
-    app = cast(Service, made)
     # The constructors' routes: the OpenAPI document, Swagger UI, ReDoc and their files.
     documentation = list(app.router.routes)
     # SQLite: one connection more, held by the event loop's own reads (`Reader`).
@@ -155,34 +132,42 @@ def create_app(settings: Settings | None = None) -> Service:
         }
     )
     app.state = state
-    app.add_middleware(
-        HttpCacheMiddleware,
-        reader=state.version_reader,
-        table=state.route_table,
-        max_age=settings.cache_max_age,
-        cache=state.response_cache,
-        last_write=lambda moment: state.reader(
-            lambda s: history.last_write_at(s, moment), bounded=True
-        ),
-    )
-    app.add_middleware(KnownParameters, table=state.route_table)
-    app.add_middleware(Methods, table=state.route_table)
-    app.add_middleware(FormatSuffix, table=state.route_table)
-    cors: dict[str, Any] = {
-        "allow_origins": settings.cors_origins,
-        "allow_methods": ["GET", "HEAD", "OPTIONS"],
-        "allow_headers": ["If-None-Match", "Accept"],
-        "expose_headers": ["ETag", "Location"],
-    }
-    app.add_middleware(CORSMiddleware, **cors)
     install_handlers(app, state.route_table)
-    app.add_middleware(
-        BodyLimit,
-        max_bytes=settings.max_body_bytes,
-        import_max_bytes=settings.import_max_body_bytes,
-    )
-    app.add_middleware(RequestLog, metrics=state.metrics, access_log=settings.access_log)
-    app.add_middleware(SecurityHeaders)
+    # The layers every request passes, outermost first (the order is written here only).
+    # A cache hit is answered by `HttpCacheMiddleware`, behind the layers that add the
+    # headers every response carries, as any other answer is.
+    table = state.route_table
+    layers = [
+        Middleware(Edge, metrics=state.metrics, access_log=settings.access_log),
+        Middleware(
+            BodyLimit,
+            max_bytes=settings.max_body_bytes,
+            import_max_bytes=settings.import_max_body_bytes,
+        ),
+        Middleware(RefuseNul),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "OPTIONS"],
+            allow_headers=["If-None-Match", "Accept"],
+            expose_headers=["ETag", "Location"],
+        ),
+        Middleware(FormatSuffix, table=table),
+        Middleware(Methods, table=table),
+        Middleware(KnownParameters, table=table),
+        Middleware(
+            HttpCacheMiddleware,
+            reader=state.version_reader,
+            table=table,
+            max_age=settings.cache_max_age,
+            cache=state.response_cache,
+            last_write=lambda moment: state.reader(
+                lambda s: history.last_write_at(s, moment), bounded=True
+            ),
+        ),
+    ]
+    for layer in reversed(layers):  # Starlette puts the last one added outermost
+        app.add_middleware(layer.cls, *layer.args, **layer.kwargs)
     _log_to_stdout()
 
     for group in groups:
@@ -209,21 +194,4 @@ def create_app(settings: Settings | None = None) -> Service:
     # constructor, is tried last (no path of it is a path of the API or the pages).
     app.router.routes[:] = [r for r in app.router.routes if r not in documentation] + documentation
 
-    # A cache hit is answered in front of every layer (`app.api.hit_path`), with what the
-    # layers behind would add. In front of FastAPI's own entry too, unless FastAPI's
-    # telemetry is on: then hits are answered just behind it, so that it sees them.
-    hit_path = partial(
-        HitPath,
-        reader=state.version_reader,
-        table=state.route_table,
-        cache=state.response_cache,
-        max_age=settings.cache_max_age,
-        request_log=RequestLog(app, metrics=state.metrics, access_log=settings.access_log),
-        cors=CORSMiddleware(app, **cors),
-    )
-    if settings.opentelemetry:
-        # Starlette builds its stack on the first request, unless it is given one.
-        app.middleware_stack = hit_path(app.build_middleware_stack())
-    else:
-        app.front = hit_path(app.enter)
     return app

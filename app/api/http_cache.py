@@ -18,9 +18,8 @@ import asyncio
 import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.datastructures import MutableHeaders
@@ -36,6 +35,11 @@ from app.errors import Busy, Invalid
 from app.services.history import parse_as_of
 
 UNCACHED_PATHS = ("/health", "/ready", "/metrics")
+MEMO = 10_000  # request targets whose cache keys are remembered (then all forgotten)
+MEMO_TARGET = 1024  # characters of path, query and Accept: longer ones are not remembered
+Key = tuple[str, str, str]  # path, the query it declares, the representation
+_AS_OF: Key = ("", "as_of", "")  # a key made by a read first (`_key_as_of`)
+_UNKNOWN: Key = ("", "", "")  # not remembered yet
 
 
 def etag_matches(if_none_match: str, etag: str) -> bool:
@@ -57,8 +61,6 @@ class Entry:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     template: str  # the route that answered, so logs and metrics name it on a hit
-    # The final headers of a hit by status and Origin, made once (`app.api.hit_path`).
-    prepared: dict[tuple[int, bool], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -72,11 +74,11 @@ class ResponseCache:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self.entries: OrderedDict[tuple[str, str, str], Entry] = OrderedDict()
+        self.entries: OrderedDict[Key, Entry] = OrderedDict()
         self.bytes = 0  # bodies and headers held
         self.version = 0  # the newest data version seen
 
-    def get(self, key: tuple[str, str, str], version: int) -> Entry | None:
+    def get(self, key: Key, version: int) -> Entry | None:
         """The entry for `key` made at `version`, if any."""
         if version > self.version:
             self._forget_older(version)
@@ -86,7 +88,7 @@ class ResponseCache:
         self.entries.move_to_end(key)
         return entry
 
-    def keep(self, key: tuple[str, str, str], entry: Entry) -> None:
+    def keep(self, key: Key, entry: Entry) -> None:
         """Store `entry`, then drop the least recently used ones over the byte budget."""
         if entry.version < self.version or entry.size > self.max_bytes:
             return
@@ -108,7 +110,7 @@ class ResponseCache:
 
 def cache_key(
     table: RouteTable, path: str, query: list[tuple[str, str]], accept: str
-) -> tuple[str, str, str] | None:
+) -> Key | None:
     """The cache key of a GET: the path, the query parameters the route declares (in
     the order given) and the representation; `None` where no GET is served or a
     parameter is unknown (a 422, `app.api.parameters`)."""
@@ -150,15 +152,13 @@ class HttpCacheMiddleware:
         self.public = public(max_age)
         self.cache = cache
         self.last_write = last_write
-        self.computing: dict[tuple[str, str, str], asyncio.Event] = {}
+        self.computing: dict[Key, asyncio.Event] = {}
         self.max_body = max_body
+        # (path, query string, Accept) -> its cache key, `_AS_OF` or None
+        self.keys: dict[tuple[str, bytes, str], Key | None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "GET"
-            or scope["path"].startswith(UNCACHED_PATHS)
-        ):
+        if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
         accept = if_none_match = ""
@@ -170,19 +170,10 @@ class HttpCacheMiddleware:
                 accept = value.decode("latin-1")
             elif name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
-
-        declared = self.table.accepted(scope["path"], "GET")
-        if declared is None:  # no GET here: the router answers (404 or 405)
-            await self.app(scope, receive, send)
-            return
-        raw_query = scope["query_string"].decode("latin-1")
-        query = parse_qsl(raw_query, keep_blank_values=True) if raw_query else []
-        # In the order given: the route reads the last of a repeated parameter.
-        if "as_of" in declared and any(k == "as_of" for k, _ in query):
-            query = await self._moment_of_last_write(query)
-            scope["query_string"] = urlencode(query).encode("latin-1")
-        key = cache_key(self.table, scope["path"], query, accept)
-        if key is None:  # a parameter the page does not take (`/dashboard?poll=1`)
+        key = self._key(scope["path"], scope["query_string"], accept)
+        if key is _AS_OF:
+            key = await self._key_as_of(scope, accept)
+        if key is None:  # not cached (see `_key`): the layers behind answer
             await self.app(scope, receive, send)
             return
         try:
@@ -259,9 +250,42 @@ class HttpCacheMiddleware:
                 del self.computing[key]
             done.set()
 
+    def _key(self, path: str, query_string: bytes, accept: str) -> Key | None:
+        """The one rule of what is cached: the cache key of an anonymous GET of `path`
+        (remembered per request target, so a hit parses nothing), `_AS_OF` when it names
+        `as_of` (mapped to a moment by a read first), or None: an operations path, a
+        path no GET serves (the router's 404 or 405), a parameter the route does not
+        take (a 422, `app.api.parameters`)."""
+        memo = (path, query_string, accept)
+        key = self.keys.get(memo, _UNKNOWN)
+        if key is not _UNKNOWN:
+            return key
+        key = None
+        if not path.startswith(UNCACHED_PATHS):
+            raw = query_string.decode("latin-1")
+            query = parse_qsl(raw, keep_blank_values=True) if raw else []
+            accepted = self.table.accepted(path, "GET") or ()
+            if "as_of" in accepted and any(k == "as_of" for k, _ in query):
+                key = _AS_OF
+            else:
+                key = cache_key(self.table, path, query, accept)
+        if len(path) + len(query_string) + len(accept) <= MEMO_TARGET:  # memory: ~10 MB
+            if len(self.keys) >= MEMO:
+                self.keys.clear()
+            self.keys[memo] = key
+        return key
+
+    async def _key_as_of(self, scope: Scope, accept: str) -> Key | None:
+        """The key of a request naming `as_of`, once `as_of` is the moment of the last
+        write at or before it (the request then reads at that moment)."""
+        query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        query = await self._moment_of_last_write(query)
+        scope["query_string"] = urlencode(query).encode("latin-1")
+        return cache_key(self.table, scope["path"], query, accept)
+
     async def _keep(
         self,
-        key: tuple[str, str, str],
+        key: Key,
         version: int,
         start: list[list[tuple[bytes, bytes]]],
         parts: list[bytes],

@@ -26,7 +26,7 @@ from prometheus_client import (
 )
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 _quote = json.encoder.encode_basestring  # a str as JSON, in C
 # `*_created` series: noise for counters that start with the process.
@@ -170,66 +170,15 @@ def route_template(scope: Scope) -> str:
     return str(template) if template else "unmatched"
 
 
-class RequestLog:
-    """ASGI middleware: `X-Request-ID` in and out, an access log line, metrics."""
-
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, access_log: bool) -> None:
-        self.app = app
-        self.metrics = metrics
-        self.access_log = access_log
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = self.request_id(scope)
-        start = time.perf_counter()
-        status = 500
-        id_header = (b"x-request-id", request_id.encode())
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", ()), id_header]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            self.record(scope, request_id, status, start)
-
-    @staticmethod
-    def request_id(scope: Scope) -> str:
-        """The request's `X-Request-ID` when it is a safe one, else a new one; kept in
-        the scope's state for the error handlers."""
-        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
-        request_id = scope.setdefault("state", {})["request_id"] = request_id_for(given)
-        return request_id
-
-    def record(self, scope: Scope, request_id: str, status: int, start: float) -> None:
-        """The request's metrics and access-log line."""
-        route = route_template(scope)
-        series = self.metrics.series(scope["method"], route, status)
-        fields = (
-            log_fields(scope["method"], scope["path"], route, status) if self.access_log else ""
-        )
-        self.write(scope, request_id, start, series, fields)
-
-    def write(
-        self, scope: Scope, request_id: str, start: float, series: Series, fields: str
-    ) -> None:
-        """Count the request in `series` and log it with `fields` (`log_fields`), both
-        made once per route and status by a cache hit."""
-        seconds = time.perf_counter() - start
-        self.metrics.count(series, seconds)
-        if self.access_log:
-            client = (scope.get("client") or ("", 0))[0]
-            _lines.add(
-                f'{{"ts":"{_iso_second(int(time.time()))}","msg":"request",'
-                f'"request_id":"{request_id}",{fields}'
-                f'"duration_ms":{round(seconds * 1000, 2)},"client":{_quote(client)}}}\n'
-            )
+def log_request(scope: Scope, request_id: str, fields: str, seconds: float) -> None:
+    """Write the access-log line of a request answered in `seconds`; `fields` are
+    `log_fields`'s."""
+    client = (scope.get("client") or ("", 0))[0]
+    _lines.add(
+        f'{{"ts":"{_iso_second(int(time.time()))}","msg":"request",'
+        f'"request_id":"{request_id}",{fields}'
+        f'"duration_ms":{round(seconds * 1000, 2)},"client":{_quote(client)}}}\n'
+    )
 
 
 def request_id_for(given: bytes) -> str:
@@ -243,8 +192,10 @@ def request_id_for(given: bytes) -> str:
     return f"{random.getrandbits(128):032x}"
 
 
+@lru_cache(maxsize=4096)
 def log_fields(method: str, path: str, route: str, status: int) -> str:
-    """The middle of an access-log line: what the request and its answer fix."""
+    """The middle of an access-log line: what the request and its answer fix (made once
+    for the requests of one path and status)."""
     return (
         f'"method":{_quote(method)},"path":{_quote(path)},'
         f'"route":{_quote(route)},"status":{status},'

@@ -232,4 +232,3 @@ def install_handlers(app: FastAPI, table: RouteTable) -> None:
     app.add_exception_handler(DBAPIError, on_database)
     app.add_exception_handler(PoolTimeout, on_database)
     app.add_exception_handler(Exception, on_unexpected)
-    app.add_middleware(RefuseNul)

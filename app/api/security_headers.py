@@ -3,8 +3,6 @@ framing, no referrer, and a Content-Security-Policy: none at all for API answers
 only this origin for the dashboard and admin pages, and what Swagger UI and ReDoc
 need for /docs and /redoc."""
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -43,23 +41,3 @@ PREPARED = {
 def security_headers(path: str) -> list[tuple[bytes, bytes]]:
     """The headers every response at `path` carries."""
     return PREPARED[policy_for(path)]
-
-
-class SecurityHeaders:
-    """ASGI middleware adding the headers to each response as it starts."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        extra = security_headers(scope["path"])
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

@@ -13,9 +13,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from app.db.base import Base, UTCDateTime, utcnow
+from app.domain.periods import Period
 
 MAX_COMPLETIONS = 10_000_000
 FIGURE_STATUSES = ("final", "provisional")
@@ -91,6 +92,7 @@ class Figure(Base):
     year: Mapped[int]
     start_month: Mapped[int]
     end_month: Mapped[int]
+    period: Mapped[Period] = composite("year", "start_month", "end_month")
     completions: Mapped[int]
     status: Mapped[str] = mapped_column(String(20), default="final")
     note: Mapped[str | None] = mapped_column(Text)
@@ -180,6 +182,7 @@ class FigureRevision(Base):
     year: Mapped[int]
     start_month: Mapped[int]
     end_month: Mapped[int]
+    period: Mapped[Period] = composite("year", "start_month", "end_month")
     completions: Mapped[int]
     status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 ALL_MONTHS = frozenset(range(1, 13))
@@ -45,6 +45,15 @@ class Period(_Months):
         if start_month > end_month:
             raise PeriodError("start_month must not be after end_month")
         return super().__new__(cls, year, start_month, end_month)
+
+    @classmethod
+    def of(cls, row: Any) -> "Period":
+        """The period of anything with `year`, `start_month` and `end_month` (a row)."""
+        return cls(row.year, row.start_month, row.end_month)
+
+    def __composite_values__(self) -> tuple[int, int, int]:
+        """Its columns, for the `period` of a stored figure (a SQLAlchemy composite)."""
+        return (self.year, self.start_month, self.end_month)
 
     @classmethod
     def whole_year(cls, year: int) -> "Period":

@@ -165,10 +165,6 @@ class Revisions(BaseModel):
     next_cursor: NoNextPage = None
 
 
-def _period(row: Any) -> Period:
-    return Period(row.year, row.start_month, row.end_month)
-
-
 @lru_cache(maxsize=4096)
 def _period_fields(year: int, start_month: int, end_month: int) -> tuple[str, str, int]:
     """A period's ISO interval, label and month count: a page repeats a few periods."""
@@ -199,7 +195,7 @@ def attendance_out(row: Any) -> AttendanceOut:
 
 def revision_out(rev: Any) -> RevisionOut:
     """A stored revision as the API shows it."""
-    period = _period(rev)
+    period = Period.of(rev)
     deleted = rev.action == "delete"
     published = None if deleted else rev.source.published_on
     return RevisionOut(

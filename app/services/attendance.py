@@ -102,7 +102,7 @@ def etag(figure: Figure | Row[Any]) -> str:
 
 def snapshot(figure: Figure, course: str) -> dict[str, Any]:
     """The figure's values, for the audit log."""
-    p = periods.Period(figure.year, figure.start_month, figure.end_month)
+    p = figure.period
     return {
         "id": figure.id,
         "course": course,
@@ -126,9 +126,7 @@ def _raise(violations: list[Violation]) -> None:
 
 
 def _ref(f: Figure) -> periods.Figure:
-    return periods.Figure(
-        periods.Period(f.year, f.start_month, f.end_month), f.completions, f"figure {f.id}"
-    )
+    return periods.Figure(f.period, f.completions, f"figure {f.id}")
 
 
 def _source(session: Session, source_id: int) -> Source:
@@ -259,9 +257,7 @@ def revise(
             "source_id": data.source_id,
         }
     else:
-        period = data.parsed_period() or periods.Period(
-            figure.year, figure.start_month, figure.end_month
-        )
+        period = data.parsed_period() or figure.period
         values = {k: getattr(data, k) for k in FIGURE_VALUES}
         values = {k: v for k, v in values.items() if k in fields and (v is not None or k == "note")}
     if "source_id" in values:

@@ -43,7 +43,7 @@ def stored(session: Session, keys: Iterable[Key]) -> dict[Key, list[Row[Any]]]:
 
 def as_period_figure(row: Any) -> PeriodFigure:
     """A stored figure as the rules see it."""
-    return PeriodFigure(Period(row.year, row.start_month, row.end_month), row.completions)
+    return PeriodFigure(Period.of(row), row.completions)
 
 
 def put(

@@ -65,7 +65,7 @@ def _plan(
 ) -> Plan:
     """Creates and revisions for one course-year, or the errors of its bad rows."""
     plan = Plan(stored=bool(stored))
-    existing = {periods.Period(s.year, s.start_month, s.end_month): s for s in stored}
+    existing = {periods.Period.of(s): s for s in stored}
     for p, s in existing.items():
         plan.figures[p] = periods.Figure(p, s.completions, f"figure {s.id}")
     seen: dict[periods.Period, int] = {}

@@ -12,10 +12,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import ValidationError
 
-from app.db.models import (
-    MAX_COMPLETIONS,
-    VINTAGE,
-)
+from app.db.models import FIGURE_VALUES, MAX_COMPLETIONS, VINTAGE
 from app.domain import periods
 from app.domain.cells import restore
 from app.errors import Invalid
@@ -23,7 +20,7 @@ from app.schemas.writes import SLUG_PATTERN, FigureIn
 
 Mode = Literal["create", "upsert"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-COLUMNS = ("course", "period", "completions", "status", "note", "source_id")
+COLUMNS = ("course", "period", *FIGURE_VALUES)  # a file's, in order
 BATCH = 10_000
 CHUNK = 10_000  # CSV records checked column by column at once
 MAX_ERRORS = 1_000  # an error report is bounded, however bad the file
