@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.direct import DRIVER
 from app.db.session import session_engine, transaction
+from app.domain.vintages import Vintage
 from app.errors import Busy
 
 T = TypeVar("T")
@@ -90,9 +91,13 @@ class Reader:
             session.close()
             connection.close()
 
-    async def __call__(self, work: Callable[[Session], T], *, bounded: bool = False) -> T:
-        """`work(session)`, committed (a read commits nothing) and closed."""
-        if bounded and self.local:
+    async def __call__(
+        self, work: Callable[[Session], T], *, bounded: bool = False, at: Vintage | None = None
+    ) -> T:
+        """`work(session)`, committed (a read commits nothing) and closed. `bounded` is
+        the route's own word that its read stays small; a read at another vintage than
+        the live figures (`at`) walks their history, and is never taken as bounded."""
+        if bounded and self.local and (at is None or at.current):
             return self._run_on_loop(work)
         try:
             with anyio.fail_after(self.wait):

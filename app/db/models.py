@@ -13,7 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
+from sqlalchemy.orm import Mapped, composite, declared_attr, mapped_column, relationship
 
 from app.db.base import Base, UTCDateTime, utcnow
 from app.domain.periods import Period
@@ -77,7 +77,33 @@ VINTAGE = (
 )
 
 
-class Figure(Base):
+class FigureColumns:
+    """A figure's columns, the same in `figures` and `figure_revisions` (declared once)."""
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="RESTRICT"))
+    year: Mapped[int]
+    start_month: Mapped[int]
+    end_month: Mapped[int]
+    completions: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20), default="final")
+    note: Mapped[str | None] = mapped_column(Text)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="RESTRICT"))
+    revision: Mapped[int] = mapped_column(default=1)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by: Mapped[str | None] = mapped_column(String(100))  # the key that wrote it
+
+    @declared_attr
+    def period(cls) -> Mapped[Period]:  # noqa: N805 (a class attribute)
+        """Its year and months as one `Period`."""
+        return composite("year", "start_month", "end_month")
+
+    @declared_attr
+    def course(cls) -> Mapped[Course]:  # noqa: N805
+        """Its course (loaded with it)."""
+        return relationship(lazy="joined", innerjoin=True)
+
+
+class Figure(FigureColumns, Base):
     """The live value of one course's completions in one period.
 
     `revision`, `recorded_at` and `recorded_by` describe the current vintage; earlier
@@ -88,20 +114,6 @@ class Figure(Base):
     __tablename__ = "figures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="RESTRICT"))
-    year: Mapped[int]
-    start_month: Mapped[int]
-    end_month: Mapped[int]
-    period: Mapped[Period] = composite("year", "start_month", "end_month")
-    completions: Mapped[int]
-    status: Mapped[str] = mapped_column(String(20), default="final")
-    note: Mapped[str | None] = mapped_column(Text)
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="RESTRICT"))
-    revision: Mapped[int] = mapped_column(default=1)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    recorded_by: Mapped[str | None] = mapped_column(String(100))  # the key that wrote it
-
-    course: Mapped[Course] = relationship(lazy="joined", innerjoin=True)
 
     __table_args__ = (
         # R1 as a constraint: one live figure per course and period, whatever races.
@@ -162,7 +174,7 @@ class CourseYearTotalHistory(Base):
     )
 
 
-class FigureRevision(Base):
+class FigureRevision(FigureColumns, Base):
     """One vintage of a figure: its values from `recorded_at` until the next revision.
 
     Written with every revision and delete (`action`), never changed, so `as_of`
@@ -178,19 +190,6 @@ class FigureRevision(Base):
     figure_id: Mapped[int]
     revision: Mapped[int]
     action: Mapped[str] = mapped_column(String(10))
-    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="RESTRICT"))
-    year: Mapped[int]
-    start_month: Mapped[int]
-    end_month: Mapped[int]
-    period: Mapped[Period] = composite("year", "start_month", "end_month")
-    completions: Mapped[int]
-    status: Mapped[str] = mapped_column(String(20))
-    note: Mapped[str | None] = mapped_column(Text)
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="RESTRICT"))
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    recorded_by: Mapped[str | None] = mapped_column(String(100))
-
-    course: Mapped[Course] = relationship(lazy="joined", innerjoin=True)
     # Its publication date, for vintages, is its source's: sources are never edited.
     source: Mapped[Source] = relationship(lazy="joined", innerjoin=True)
 

@@ -5,6 +5,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schemas import examples
+
 T = TypeVar("T")
 
 
@@ -43,17 +45,7 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """An RFC 9457 problem document, sent as `application/problem+json`."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "type": "/problems/not-found",
-                "title": "Not Found",
-                "status": 404,
-                "detail": "No course 'basic-sr'.",
-                "instance": "/api/v1/courses/basic-sr",
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"example": examples.PROBLEM})
 
     type: str = Field(description="A URI reference naming the kind of problem.")
     title: str = Field(description="The HTTP status's phrase: `Not Found`.")

@@ -199,3 +199,108 @@ ROLLING: dict[str, Any] = {
     ],
     "all_courses": {"total": None, "available": False},
 }
+
+PROBLEM: dict[str, Any] = {
+    "type": "/problems/not-found",
+    "title": "Not Found",
+    "status": 404,
+    "detail": "No course 'basic-sr'.",
+    "instance": "/api/v1/courses/basic-sr",
+}
+
+COURSE_OUT: dict[str, Any] = {
+    "slug": "school-security-officer",
+    "name": "School Security Officer",
+    "description": None,
+    "audience": "Security personnel who are not law enforcement officers",
+    "first_offered_year": None,
+    "created_at": "2026-11-28T18:20:00.123456Z",
+    "updated_at": "2026-11-28T18:20:00.123456Z",
+}
+
+SOURCE_OUT: dict[str, Any] = {
+    "id": 1,
+    "title": "National Organization Trains Record Numbers of School Resource Officers",
+    "publisher": "National Association of School Resource Officers (NASRO)",
+    "place": "Hoover, Ala.",
+    "published_on": "2019-09-16",
+    "url": None,
+    "notes": "Press release.",
+}
+
+ATTENDANCE_OUT: dict[str, Any] = {
+    "id": 2,
+    "course": "basic-sro",
+    "year": 2019,
+    "start_month": 1,
+    "end_month": 8,
+    "period": "2019-01/2019-08",
+    "period_label": "Jan–Aug 2019",
+    "months": 8,
+    "completions": 2516,
+    "status": "final",
+    "note": None,
+    "source_id": 1,
+    "revision": 1,
+    "recorded_at": "2026-11-28T18:20:00.123456Z",
+}
+
+REVISION_OUT: dict[str, Any] = {
+    "figure_id": 2,
+    "revision": 2,
+    "action": "update",
+    "course": "basic-sro",
+    "period": "2019-01/2019-08",
+    "period_label": "Jan–Aug 2019",
+    "completions": 2520,
+    "status": "final",
+    "note": "Corrected after an audit.",
+    "source_id": 1,
+    "recorded_at": "2026-11-28T18:20:00.123456Z",
+    "recorded_by": "office",
+    "published_on": "2019-09-16",
+    "vintage_from": "2019-09-16",
+}
+
+IMPORT_REPORT_OUT: dict[str, Any] = {"rows": 12, "created": 1, "revised": 1, "unchanged": 10}
+
+AUDIT_ENTRY_OUT: dict[str, Any] = {
+    "id": 7,
+    "at": "2026-11-28T18:20:00.123456Z",
+    "actor": "office",
+    "key_prefix": "esk_1a2b3c4d",
+    "action": "figure.update",
+    "resource": "/api/v1/attendance/2",
+    "before": {"completions": 2516},
+    "after": {"completions": 2520},
+}
+
+COURSE_IN: dict[str, Any] = {
+    "slug": "threat-assessment",
+    "name": "Threat Assessment",
+    "description": "Identifying and managing threats in schools.",
+    "audience": None,
+    "first_offered_year": 2019,
+}
+
+COURSE_UPDATE: dict[str, Any] = {"description": "The 40-hour course."}
+
+SOURCE_IN: dict[str, Any] = {
+    "title": "NASRO annual report 2019",
+    "publisher": "National Association of School Resource Officers (NASRO)",
+    "place": "Hoover, Ala.",
+    "published_on": "2020-03-01",
+    "url": "https://example.org/report-2019",
+    "notes": None,
+}
+
+FIGURE_IN: dict[str, Any] = {
+    "course": "basic-sro",
+    "period": "2019-09/2019-12",
+    "completions": 600,
+    "status": "final",
+    "note": None,
+    "source_id": 1,
+}
+
+FIGURE_PATCH: dict[str, Any] = {"completions": 2520}

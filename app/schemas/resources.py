@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.periods import Period
 from app.domain.vintages import counts_from
+from app.schemas import examples
 from app.schemas.common import NoNextPage, WholeTotal
 from app.schemas.writes import Status
 
@@ -19,17 +20,7 @@ class CourseOut(BaseModel):
 
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={
-            "example": {
-                "slug": "school-security-officer",
-                "name": "School Security Officer",
-                "description": None,
-                "audience": "Security personnel who are not law enforcement officers",
-                "first_offered_year": None,
-                "created_at": "2026-11-28T18:20:00.123456Z",
-                "updated_at": "2026-11-28T18:20:00.123456Z",
-            }
-        },
+        json_schema_extra={"example": examples.COURSE_OUT},
     )
 
     slug: str
@@ -46,17 +37,7 @@ class SourceOut(BaseModel):
 
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={
-            "example": {
-                "id": 1,
-                "title": "National Organization Trains Record Numbers of School Resource Officers",
-                "publisher": "National Association of School Resource Officers (NASRO)",
-                "place": "Hoover, Ala.",
-                "published_on": "2019-09-16",
-                "url": None,
-                "notes": "Press release.",
-            }
-        },
+        json_schema_extra={"example": examples.SOURCE_OUT},
     )
 
     id: int
@@ -74,26 +55,7 @@ class SourceOut(BaseModel):
 class AttendanceOut(BaseModel):
     """People who completed one course in one period."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "id": 2,
-                "course": "basic-sro",
-                "year": 2019,
-                "start_month": 1,
-                "end_month": 8,
-                "period": "2019-01/2019-08",
-                "period_label": "Jan–Aug 2019",
-                "months": 8,
-                "completions": 2516,
-                "status": "final",
-                "note": None,
-                "source_id": 1,
-                "revision": 1,
-                "recorded_at": "2026-11-28T18:20:00.123456Z",
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"example": examples.ATTENDANCE_OUT})
 
     id: int
     course: str = Field(description="The course's slug.")
@@ -114,26 +76,7 @@ class AttendanceOut(BaseModel):
 class RevisionOut(BaseModel):
     """One vintage of a figure: its values from `recorded_at` until the next revision."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "figure_id": 2,
-                "revision": 2,
-                "action": "update",
-                "course": "basic-sro",
-                "period": "2019-01/2019-08",
-                "period_label": "Jan–Aug 2019",
-                "completions": 2520,
-                "status": "final",
-                "note": "Corrected after an audit.",
-                "source_id": 1,
-                "recorded_at": "2026-11-28T18:20:00.123456Z",
-                "recorded_by": "office",
-                "published_on": "2019-09-16",
-                "vintage_from": "2019-09-16",
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"example": examples.REVISION_OUT})
 
     figure_id: int
     revision: int
@@ -219,9 +162,7 @@ def revision_out(rev: Any) -> RevisionOut:
 class ImportReportOut(BaseModel):
     """What an import stored."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"example": {"rows": 12, "created": 1, "revised": 1, "unchanged": 10}}
-    )
+    model_config = ConfigDict(json_schema_extra={"example": examples.IMPORT_REPORT_OUT})
 
     rows: int
     created: int
@@ -237,18 +178,7 @@ class AuditEntryOut(BaseModel):
 
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={
-            "example": {
-                "id": 7,
-                "at": "2026-11-28T18:20:00.123456Z",
-                "actor": "office",
-                "key_prefix": "esk_1a2b3c4d",
-                "action": "figure.update",
-                "resource": "/api/v1/attendance/2",
-                "before": {"completions": 2516},
-                "after": {"completions": 2520},
-            }
-        },
+        json_schema_extra={"example": examples.AUDIT_ENTRY_OUT},
     )
 
     id: int

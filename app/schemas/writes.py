@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from app.db.models import MAX_COMPLETIONS
 from app.domain.periods import Period, PeriodError
+from app.schemas import examples
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Status = Literal["final", "provisional"]
@@ -29,17 +30,7 @@ class _Strict(BaseModel):
 class CourseIn(_Strict):
     """A new course."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "slug": "threat-assessment",
-                "name": "Threat Assessment",
-                "description": "Identifying and managing threats in schools.",
-                "audience": None,
-                "first_offered_year": 2019,
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"example": examples.COURSE_IN})
 
     slug: str = Field(min_length=1, max_length=100, pattern=SLUG_PATTERN)
     name: str = Field(min_length=1, max_length=200)
@@ -51,7 +42,7 @@ class CourseIn(_Strict):
 class CourseUpdate(_Strict):
     """Fields of a course to change; the slug cannot change."""
 
-    model_config = ConfigDict(json_schema_extra={"example": {"description": "The 40-hour course."}})
+    model_config = ConfigDict(json_schema_extra={"example": examples.COURSE_UPDATE})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
@@ -62,18 +53,7 @@ class CourseUpdate(_Strict):
 class SourceIn(_Strict):
     """A new source of figures."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "title": "NASRO annual report 2019",
-                "publisher": "National Association of School Resource Officers (NASRO)",
-                "place": "Hoover, Ala.",
-                "published_on": "2020-03-01",
-                "url": "https://example.org/report-2019",
-                "notes": None,
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"example": examples.SOURCE_IN})
 
     title: str = Field(min_length=1, max_length=500)
     publisher: str = Field(min_length=1, max_length=200)
@@ -127,18 +107,7 @@ class _PeriodFields(_Strict):
 class FigureIn(_PeriodFields):
     """A figure: people who completed a course in a period (also the body of PUT)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "course": "basic-sro",
-                "period": "2019-09/2019-12",
-                "completions": 600,
-                "status": "final",
-                "note": None,
-                "source_id": 1,
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"example": examples.FIGURE_IN})
 
     course: str = Field(min_length=1, max_length=100, pattern=SLUG_PATTERN)
     completions: int = Field(ge=0, le=MAX_COMPLETIONS)
@@ -162,7 +131,7 @@ class FigureIn(_PeriodFields):
 class FigurePatch(_PeriodFields):
     """Fields of a figure to revise; omitted ones keep their value."""
 
-    model_config = ConfigDict(json_schema_extra={"example": {"completions": 2520}})
+    model_config = ConfigDict(json_schema_extra={"example": examples.FIGURE_PATCH})
 
     completions: int | None = Field(default=None, ge=0, le=MAX_COMPLETIONS)
     status: Status | None = None

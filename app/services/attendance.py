@@ -191,13 +191,8 @@ def create(session: Session, *, data: FigureIn, actor: Actor) -> Figure:
     check(session, course=course, period=period, completions=data.completions)
     figure = Figure(
         course_id=course.id,
-        year=period.year,
-        start_month=period.start_month,
-        end_month=period.end_month,
-        completions=data.completions,
-        status=data.status,
-        note=data.note,
-        source_id=data.source_id,
+        period=period,
+        **{k: getattr(data, k) for k in FIGURE_VALUES},
         revision=1,
         recorded_at=write_time(session),
         recorded_by=actor.name,

@@ -1,5 +1,6 @@
 """Courses and sources: look-ups and lists."""
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -48,15 +49,7 @@ def create_course(session: Session, *, data: CourseIn, actor: Actor) -> Course:
             errors=[{"field": "slug", "message": "taken"}],
         )
     course = Course(**data.model_dump())
-    session.add(course)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        action="course.create",
-        resource=urls.course(course.slug),
-        after=data.model_dump(mode="json"),
-    )
+    _add(session, actor, course, data, "course.create", lambda: urls.course(course.slug))
     return course
 
 
@@ -122,6 +115,22 @@ def delete_course(session: Session, *, slug: str, actor: Actor) -> None:
     )
 
 
+def _add(
+    session: Session,
+    actor: Actor,
+    row: Course | Source,
+    data: CourseIn | SourceIn,
+    action: str,
+    resource: Callable[[], str],
+) -> None:
+    """Store a new row and its audit entry (`resource` names it once it has its id)."""
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, actor, action=action, resource=resource(), after=data.model_dump(mode="json")
+    )
+
+
 def create_source(session: Session, *, data: SourceIn, actor: Actor) -> Source:
     """A new source; 409 if one with the same title, publisher and date exists."""
     values = data.model_dump(mode="json")
@@ -136,13 +145,5 @@ def create_source(session: Session, *, data: SourceIn, actor: Actor) -> Source:
     if existing is not None:
         raise Conflict(f"That source exists already as source {existing.id}.")
     source = Source(**values)
-    session.add(source)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        action="source.create",
-        resource=urls.source(source.id),
-        after=data.model_dump(mode="json"),
-    )
+    _add(session, actor, source, data, "source.create", lambda: urls.source(source.id))
     return source

@@ -77,7 +77,8 @@ async def list_attendance(
             ),
             attendance_out,
         ),
-        bounded=at.current,
+        bounded=True,
+        at=at,
     )
 
 
@@ -93,7 +94,7 @@ async def get_attendance(
     read = reader(request)
     at = history.parse_vintage(as_of, vintage)
     row = await read(
-        lambda s: attendance.get_figure_row(s, figure_id=figure_id, at=at), bounded=True
+        lambda s: attendance.get_figure_row(s, figure_id=figure_id, at=at), bounded=True, at=at
     )
     response.headers["ETag"] = attendance.etag(row)
     return attendance_out(row)

@@ -59,7 +59,7 @@ async def get_series(
     """The course's total for each year with figures (R5: nested periods never double count)."""
     read = reader(request)
     at = history.parse_vintage(as_of, vintage)
-    return await read(lambda s: stats.series(s, slug=slug, at=at), bounded=at.current)
+    return await read(lambda s: stats.series(s, slug=slug, at=at), bounded=True, at=at)
 
 
 @router.post(

@@ -39,7 +39,8 @@ async def get_totals(
         lambda s: stats.totals(
             s, by=by, course=course, year_from=year_from, year_to=year_to, at=at
         ),
-        bounded=course is not None and at.current,
+        bounded=course is not None,
+        at=at,
     )
 
 
@@ -79,7 +80,7 @@ async def get_shares(
     one decimal, largest first, with the months the year covers."""
     read = reader(request)
     at = history.parse_vintage(as_of, vintage)
-    return await read(lambda s: stats.shares(s, year=year, at=at), bounded=at.current)
+    return await read(lambda s: stats.shares(s, year=year, at=at), bounded=True, at=at)
 
 
 @router.get("/records", summary="Record years", responses=problem_responses(404, 422))
@@ -96,7 +97,8 @@ async def get_records(
     at = history.parse_vintage(as_of, vintage)
     return await read(
         lambda s: stats.records(s, year=year, course=course, at=at),
-        bounded=course is not None and at.current,
+        bounded=course is not None,
+        at=at,
     )
 
 
@@ -128,5 +130,6 @@ async def get_rolling(
     at = history.parse_vintage(as_of, vintage)
     return await read(
         lambda s: stats.rolling(s, end=end, months=months, course=course, at=at),
-        bounded=course is not None and at.current,
+        bounded=course is not None,
+        at=at,
     )

@@ -40,4 +40,4 @@ async def get_year(
     """The year's all-course total and each course's total (R5, R6); 404 without figures."""
     read = reader(request)
     at = history.parse_vintage(as_of, vintage)
-    return await read(lambda s: stats.year_detail(s, year=year, at=at), bounded=at.current)
+    return await read(lambda s: stats.year_detail(s, year=year, at=at), bounded=True, at=at)
