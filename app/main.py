@@ -19,13 +19,12 @@ from app.api.docs_pages import add_documentation
 from app.api.edge import Edge
 from app.api.http_cache import HttpCacheMiddleware, ResponseCache
 from app.api.limits import BodyLimit
-from app.api.methods import Methods
 from app.api.observability import Metrics
 from app.api.openapi import openapi_document
 from app.api.parameters import KnownParameters
 from app.api.problems import RefuseNul, install_handlers
 from app.api.reader import Reader
-from app.api.representations import FormatSuffix
+from app.api.request_target import RequestTarget
 from app.api.route_table import RouteTable
 from app.api.routes import attendance, audit, courses, data, ops, sources, stats, years
 from app.api.state import AppState, state_of
@@ -167,8 +166,7 @@ def create_app(settings: Settings | None = None) -> Service:
             metrics=state.metrics,
             access_log=settings.access_log,
         ),
-        Middleware(FormatSuffix, table=table),
-        Middleware(Methods, table=table),
+        Middleware(RequestTarget, table=table),
         Middleware(
             HttpCacheMiddleware,
             reader=state.version_reader,

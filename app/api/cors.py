@@ -12,6 +12,7 @@ METHODS = ("GET", "HEAD", "OPTIONS")
 ALLOWED_HEADERS = ("if-none-match", "accept")
 EXPOSED = b"ETag, Location"
 MAX_AGE = b"600"
+VARY_ORIGIN = (b"vary", b"Origin")
 
 
 class CorsPolicy:
@@ -53,27 +54,8 @@ class CorsPolicy:
             "Access-Control-Allow-Methods": ", ".join(METHODS),
             "Access-Control-Allow-Headers": "If-None-Match, Accept",
             "Access-Control-Max-Age": MAX_AGE.decode(),
-            "Vary": "Origin",
         }
         if not refused:
             headers["Access-Control-Allow-Origin"] = "*" if self.any_origin else origin
             return PlainTextResponse("OK", headers=headers)
         return PlainTextResponse("Disallowed CORS " + ", ".join(refused), 400, headers=headers)
-
-
-def vary_origin(headers: list[tuple[bytes, bytes]]) -> None:
-    """Add `Origin` to the `Vary` of `headers`, in place (made one header where the
-    first was, when there are several)."""
-    at = -1
-    for i, (name, _) in enumerate(headers):
-        if name == b"vary":
-            if at >= 0:  # a second one: join them all
-                varies = [v for n, v in headers if n == b"vary"]
-                headers[:] = [(n, v) for n, v in headers if n != b"vary"]
-                headers.insert(at, (b"vary", b", ".join([*varies, b"Origin"])))
-                return
-            at = i
-    if at < 0:
-        headers.append((b"vary", b"Origin"))
-    else:
-        headers[at] = (b"vary", headers[at][1] + b", Origin")

@@ -12,7 +12,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.cors import CorsPolicy, vary_origin
+from app.api.cors import VARY_ORIGIN, CorsPolicy
 from app.api.observability import (
     Metrics,
     log_fields,
@@ -54,8 +54,12 @@ class Edge:
                 preflight = value
         request_id = request_id_for(given)
         scope.setdefault("state", {})["request_id"] = request_id  # for the error handlers
+        # Every answer varies by Origin: a second `Vary` line adds it to the answer's own
+        # (RFC 9110 §5.3: one list, however many lines).
+        preflight = preflight if origin is not None and scope["method"] == "OPTIONS" else None
         after = [
-            *self.cors.headers(origin),
+            *(self.cors.headers(origin) if preflight is None else ()),  # its own, if so
+            VARY_ORIGIN,
             (b"x-request-id", request_id.encode()),
             *security_headers(scope["path"]),
         ]
@@ -65,13 +69,11 @@ class Edge:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = message["headers"] = list(message.get("headers", ()))
-                vary_origin(headers)
-                headers += after
+                message["headers"] = [*message.get("headers", ()), *after]
             await send(message)
 
         try:
-            if origin is not None and preflight is not None and scope["method"] == "OPTIONS":
+            if origin is not None and preflight is not None:
                 asked = dict(scope["headers"]).get(b"access-control-request-headers")
                 answer = self.cors.preflight(
                     origin.decode("latin-1"),

@@ -61,6 +61,7 @@ class Entry:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     template: str  # the route that answered, so logs and metrics name it on a hit
+    not_modified: list[tuple[bytes, bytes]]  # the headers of its 304
 
     @property
     def size(self) -> int:
@@ -177,7 +178,9 @@ class HttpCacheMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            version = await self.reader.read()
+            version = self.reader.known()
+            if version is None:
+                version = await self.reader.read()
         except Busy as exc:  # no version, no ETag: never a guess
             await domain_problem(exc, scope["path"])(scope, receive, send)
             return
@@ -191,7 +194,14 @@ class HttpCacheMiddleware:
         if entry is not None:
             scope["route_template"] = entry.template  # for the request log and metrics
             if if_none_match and etag_matches(if_none_match, entry.etag):
-                await self._not_modified(send, entry.etag)
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 304,
+                        "headers": list(entry.not_modified),
+                    }
+                )
+                await send({"type": "http.response.body", "body": b""})
             else:
                 await send(
                     {"type": "http.response.start", "status": 200, "headers": list(entry.headers)}
@@ -308,6 +318,7 @@ class HttpCacheMiddleware:
                     start[0],
                     b"".join(parts),
                     route_template(scope),
+                    not_modified_headers(str(state["etag"]), self.public),
                 ),
             )
 

@@ -5,6 +5,7 @@ Nothing from request headers is logged but the request id, so neither keys nor
 """
 
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -173,23 +174,54 @@ def route_template(scope: Scope) -> str:
 def log_request(scope: Scope, request_id: str, fields: str, seconds: float) -> None:
     """Write the access-log line of a request answered in `seconds`; `fields` are
     `log_fields`'s."""
-    client = (scope.get("client") or ("", 0))[0]
+    client = scope.get("client")
     _lines.add(
-        f'{{"ts":"{_iso_second(int(time.time()))}","msg":"request",'
-        f'"request_id":"{request_id}",{fields}'
-        f'"duration_ms":{round(seconds * 1000, 2)},"client":{_quote(client)}}}\n'
+        f'{_line_head(int(time.time()))}{request_id}",{fields}'
+        f'"duration_ms":{seconds * 1000:.2f},"client":{_host(client[0] if client else "")}}}\n'
     )
 
 
+@lru_cache(maxsize=1)
+def _line_head(second: int) -> str:
+    """An access-log line up to its request id, in one Unix second (made once a second)."""
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+    return f'{{"ts":"{when}","msg":"request","request_id":"'
+
+
+@lru_cache(maxsize=1024)
+def _host(host: str) -> str:
+    """A client's address as JSON (made once per address)."""
+    return _quote(host)
+
+
+class _Ids:
+    """Request ids: 16 random hex digits for the process (drawn again in each forked
+    child) and a counter, so unique without drawing randomness per request."""
+
+    def __init__(self) -> None:
+        self.renew()
+        os.register_at_fork(after_in_child=self.renew)
+
+    def renew(self) -> None:
+        """A new prefix and counter (at start, and in a forked child)."""
+        self.prefix = f"{random.SystemRandom().getrandbits(64):016x}"
+        self.next = itertools.count().__next__
+
+    def new(self) -> str:
+        """An id no other request of any process has (32 hex digits)."""
+        return f"{self.prefix}{self.next():016x}"
+
+
+_ids = _Ids()
+
+
 def request_id_for(given: bytes) -> str:
-    """`given` (an `X-Request-ID`) when it is a safe id, else a new one: from the
-    process's own generator (seeded from the system's randomness, and again in each
-    forked child), unique without a system call per request."""
+    """`given` (an `X-Request-ID`) when it is a safe id, else a new one."""
     if given:
         text = given.decode("latin-1")
         if _SAFE_ID.match(text):
             return text
-    return f"{random.getrandbits(128):032x}"
+    return _ids.new()
 
 
 @lru_cache(maxsize=4096)
@@ -224,9 +256,3 @@ class _Lines:
 
 
 _lines = _Lines()
-
-
-@lru_cache(maxsize=1)
-def _iso_second(second: int) -> str:
-    """A Unix second as ISO 8601 UTC (formatted once per second)."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))

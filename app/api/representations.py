@@ -24,10 +24,7 @@ from urllib.parse import urlencode
 from fastapi import Query, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.api.problems import allow_options, not_allowed
-from app.api.route_table import RouteTable
 from app.api.tables import table
 from app.domain.cells import neutralise
 
@@ -219,38 +216,3 @@ class RenderedRoute(APIRoute):
         if "GET" in methods:
             endpoint = _rendered(endpoint)
         super().__init__(path, endpoint, **kwargs)
-
-
-class FormatSuffix:
-    """ASGI middleware: `GET {path}.csv` is `GET {path}?format=csv` for every route that
-    renders formats; other methods on such a path are a 405 that says what it takes."""
-
-    def __init__(self, app: ASGIApp, *, table: RouteTable, prefix: str = "/api/") -> None:
-        self.app = app
-        self.table = table
-        self.prefix = prefix
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        renderer = SUFFIXES.get(path[path.rfind(".") :]) if "." in path[-8:] else None
-        if scope["type"] != "http" or renderer is None or not path.startswith(self.prefix):
-            await self.app(scope, receive, send)
-            return
-        bare = path[: -len(renderer.suffix)]
-        if not self.table.has_csv(bare):
-            await self.app(scope, receive, send)  # no table here: the router says 404
-            return
-        if scope["method"] not in ("GET", "HEAD"):
-            allow = ("GET", "HEAD", "OPTIONS")  # a table is only read
-            if scope["method"] == "OPTIONS":
-                await allow_options(send, allow)
-            else:
-                await not_allowed(scope["method"], path, allow)(scope, receive, send)
-            return
-        # In place: the request log further out then names the route that answered.
-        query = scope["query_string"]
-        scope["path"], scope["raw_path"] = bare, bare.encode()
-        scope["query_string"] = (
-            query + b"&" if query else b""
-        ) + f"format={renderer.name}".encode()
-        await self.app(scope, receive, send)

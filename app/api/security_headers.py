@@ -3,6 +3,8 @@ framing, no referrer, and a Content-Security-Policy: none at all for API answers
 only this origin for the dashboard and admin pages, and what Swagger UI and ReDoc
 need for /docs and /redoc."""
 
+from functools import lru_cache
+
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -38,6 +40,7 @@ PREPARED = {
 }
 
 
+@lru_cache(maxsize=4096)
 def security_headers(path: str) -> list[tuple[bytes, bytes]]:
-    """The headers every response at `path` carries."""
+    """The headers every response at `path` carries (looked up once per path)."""
     return PREPARED[policy_for(path)]

@@ -24,13 +24,8 @@ def mark_path(database: str) -> Path:
 
 
 def open_mark(database: str) -> int:
-    """A descriptor on the mark of `database`, made if missing (read by `read_mark`)."""
+    """A descriptor on the mark of `database`, made if missing (read with `os.pread`)."""
     return os.open(mark_path(database), os.O_RDWR | os.O_CREAT, 0o644)
-
-
-def read_mark(fd: int) -> bytes:
-    """The mark now (empty before the first write)."""
-    return os.pread(fd, SIZE, 0)
 
 
 def note_change(database: str) -> None:

@@ -34,7 +34,7 @@ from anyio import to_thread
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db.change_mark import mark_path, open_mark, read_mark
+from app.db.change_mark import SIZE, mark_path, open_mark
 from app.db.models import DataVersion
 from app.db.session import is_embedded
 from app.errors import Busy
@@ -128,7 +128,7 @@ class VersionReader:
                     log.warning("data version: no change mark (%s); read per request", exc)
                 self._unmarked = True
                 return NO_MARK
-        return read_mark(self._mark_fd)
+        return os.pread(self._mark_fd, SIZE, 0)
 
     def _pooled_read(self) -> int:
         try:
@@ -146,11 +146,16 @@ class VersionReader:
             return self._known
         return None
 
-    async def read(self) -> int:
-        """The version now."""
+    def known(self) -> int | None:
+        """The version now, when it can be had without waiting (SQLite; PostgreSQL while
+        the listener is current), else None: then `read`."""
         if self._path is not None:
             return self._sqlite_read(self._path)
-        known = self.current()
+        return self.current()
+
+    async def read(self) -> int:
+        """The version now."""
+        known = self.known()
         if known is not None:
             return known
         return await to_thread.run_sync(self._pooled_read)
