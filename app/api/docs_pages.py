@@ -3,6 +3,7 @@ for self-hosted documentation (https://fastapi.tiangolo.com/how-to/custom-docs-u
 with the JavaScript and CSS files the fastapi-offline package ships."""
 
 from importlib.resources import files
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import (
@@ -14,6 +15,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 ASSETS = "/static-offline-docs"
+SWAGGER_FILES = {"js": "swagger-ui-bundle.js", "css": "swagger-ui.css", "favicon": "favicon.png"}
+REDOC_FILES = {"js": "redoc.standalone.js", "favicon": "favicon.png"}
 OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 
 
@@ -22,16 +25,18 @@ def add_documentation(app: FastAPI) -> None:
     folder = files("fastapi_offline") / "static"
     app.mount(ASSETS, StaticFiles(directory=str(folder)), name="static-offline-docs")
 
+    def urls(request: Request, kind: str, named: dict[str, str]) -> dict[str, Any]:
+        """The OpenAPI document's and the files' URLs, under the root path."""
+        root = request.scope.get("root_path", "")
+        found = {f"{kind}_{k}_url": f"{root}{ASSETS}/{name}" for k, name in named.items()}
+        return {"openapi_url": f"{root}{app.openapi_url}", **found}
+
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
         return get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}",
             title=f"{app.title} - Swagger UI",
             oauth2_redirect_url=OAUTH2_REDIRECT,
-            swagger_js_url=f"{root}{ASSETS}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{ASSETS}/favicon.png",
+            **urls(request, "swagger", SWAGGER_FILES),
         )
 
     @app.get(OAUTH2_REDIRECT, include_in_schema=False)
@@ -40,11 +45,8 @@ def add_documentation(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
         return get_redoc_html(
-            openapi_url=f"{root}{app.openapi_url}",
             title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{root}{ASSETS}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{ASSETS}/favicon.png",
             with_google_fonts=False,
+            **urls(request, "redoc", REDOC_FILES),
         )

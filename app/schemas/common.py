@@ -18,6 +18,15 @@ NoNextPage = Annotated[
 ]
 
 
+class WholeList(BaseModel, Generic[T]):
+    """A list given whole, in the envelope every list has (`items`, `total`,
+    `next_cursor`, always null here)."""
+
+    items: list[T]
+    total: WholeTotal
+    next_cursor: NoNextPage = None
+
+
 class Page(BaseModel, Generic[T]):
     """One page of a list; pass `next_cursor` back as `cursor` for the next page."""
 

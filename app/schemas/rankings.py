@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas import examples
-from app.schemas.common import NoNextPage, WholeTotal
+from app.schemas.common import NoNextPage, WholeList, WholeTotal
 from app.schemas.years import CourseKey
 
 TotalsBy = Literal["year", "course", "course_year"]
@@ -49,14 +49,10 @@ class RecordItem(AllCourseRecord, CourseKey):
     """A year whose total beat every earlier year's total for one course."""
 
 
-class Records(BaseModel):
+class Records(WholeList[RecordItem]):
     """Record years per course and for all courses together."""
 
     model_config = ConfigDict(json_schema_extra={"example": examples.RECORDS})
-
-    items: list[RecordItem]
-    total: WholeTotal
-    next_cursor: NoNextPage = None
     all_courses: list[AllCourseRecord] | None = Field(
         description="The record years of all courses together; null when `course` names one."
     )

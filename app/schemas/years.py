@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.periods import YearTotal, months_label
 from app.schemas import examples
-from app.schemas.common import NoNextPage, WholeTotal
+from app.schemas.common import NoNextPage, WholeList, WholeTotal
 
 
 class Coverage(BaseModel):
@@ -49,14 +49,10 @@ class YearSummary(Coverage, YearKey):
     """All courses' total for one year (R6)."""
 
 
-class YearList(BaseModel):
+class YearList(WholeList[YearSummary]):
     """Every year with figures."""
 
     model_config = ConfigDict(json_schema_extra={"example": examples.YEAR_LIST})
-
-    items: list[YearSummary]
-    total: WholeTotal
-    next_cursor: NoNextPage = None
 
 
 class CourseYearTotal(Coverage, CourseKey):

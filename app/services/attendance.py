@@ -201,11 +201,7 @@ def create(session: Session, *, data: FigureIn, actor: Actor) -> Figure:
     _flush(session, course, period)
     totals.refresh(session, [(course.id, period.year)])
     audit.record(
-        session,
-        actor,
-        action="figure.create",
-        resource=urls.figure(figure.id),
-        after=snapshot(figure, course.slug),
+        session, actor, "figure.create", urls.figure(figure.id), after=snapshot(figure, course.slug)
     )
     return figure
 
@@ -286,8 +282,8 @@ def revise(
     audit.record(
         session,
         actor,
-        action="figure.update",
-        resource=urls.figure(figure.id),
+        "figure.update",
+        urls.figure(figure.id),
         before=before,
         after=snapshot(figure, course.slug),
     )
@@ -307,10 +303,4 @@ def delete(session: Session, *, figure_id: int, actor: Actor, if_match: str | No
     session.delete(figure)
     idempotency.forget(session, location=urls.figure(figure_id))
     totals.refresh(session, [key])
-    audit.record(
-        session,
-        actor,
-        action="figure.delete",
-        resource=urls.figure(figure_id),
-        before=before,
-    )
+    audit.record(session, actor, "figure.delete", urls.figure(figure_id), before=before)

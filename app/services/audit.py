@@ -25,9 +25,9 @@ class Actor:
 def record(
     session: Session,
     actor: Actor,
-    *,
     action: str,
     resource: str,
+    *,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:

@@ -84,8 +84,8 @@ def update_course(session: Session, *, slug: str, data: CourseUpdate, actor: Act
     audit.record(
         session,
         actor,
-        action="course.update",
-        resource=urls.course(slug),
+        "course.update",
+        urls.course(slug),
         before=before,
         after=_course_values(course),
     )
@@ -106,13 +106,7 @@ def delete_course(session: Session, *, slug: str, actor: Actor) -> None:
     session.delete(course)
     session.flush()
     idempotency.forget(session, location=urls.course(slug))
-    audit.record(
-        session,
-        actor,
-        action="course.delete",
-        resource=urls.course(slug),
-        before=before,
-    )
+    audit.record(session, actor, "course.delete", urls.course(slug), before=before)
 
 
 def _add(

@@ -107,8 +107,8 @@ def store_checked(session: Session, checked: Checked, actor: Actor, report: Impo
     audit.record(
         session,
         actor,
-        action="figure.import",
-        resource=urls.IMPORT,
+        "figure.import",
+        urls.IMPORT,
         after={
             "rows": report.rows,
             "created": report.created,

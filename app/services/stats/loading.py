@@ -34,6 +34,10 @@ class CourseTotals:
         """The total for `year` (zero over no months when there are no figures)."""
         return self.years.get(year, NO_FIGURES)
 
+    def sum_of_years(self) -> int:
+        """Its totals over every year it has."""
+        return sum(t.total for t in self.years.values())
+
     def fields(self, year: int) -> dict[str, Any]:
         """The course's total for `year` as the API's fields (`out.CourseYearTotal`)."""
         return {"course": self.slug, "name": self.name, **out.Coverage.fields_of(self.total(year))}

@@ -76,6 +76,10 @@ def records(
     return out.Records(items=items, total=len(items), all_courses=together)
 
 
+# A sum over years has no coverage of its own (each year has one).
+NO_COVERAGE = {"months_covered": None, "complete": None, "months_label": None}
+
+
 def totals(
     session: Session,
     *,
@@ -100,13 +104,7 @@ def totals(
     elif by == "course":
         items = [
             out.TotalsItem(
-                course=c.slug,
-                name=c.name,
-                year=None,
-                months_covered=None,
-                complete=None,
-                months_label=None,
-                total=sum(c.total(y).total for y in c.years),
+                course=c.slug, name=c.name, year=None, total=c.sum_of_years(), **NO_COVERAGE
             )
             for c in courses
         ]
