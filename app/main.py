@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
+from app.api.acceptable import Acceptable
 from app.api.cors import CorsPolicy
 from app.api.docs_pages import add_documentation
 from app.api.edge import Edge
@@ -186,6 +187,7 @@ def create_app(settings: Settings | None = None) -> Service:
         ),
         Middleware(RefuseNul),
         Middleware(KnownParameters, table=table),
+        Middleware(Acceptable, table=table),
     ]
     if settings.opentelemetry:
         behind, front = front + behind, []

@@ -322,7 +322,12 @@ def test_the_openapi_declares_keys_headers_and_304(client: TestClient) -> None:
     assert "Retry-After" in post["responses"]["429"]["headers"]
     get = spec["paths"]["/api/v1/years/{year}"]["get"]
     assert "304" in get["responses"]
-    assert list(get["responses"]["200"]["content"]) == ["application/json"]
+    assert list(get["responses"]["200"]["content"]) == [
+        "application/json",
+        "text/csv",
+        "application/vnd.apache.parquet",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ]
     csv = spec["paths"]["/api/v1/years/{year}.csv"]["get"]
     assert list(csv["responses"]["200"]["content"]) == ["text/csv"]
     status = spec["components"]["schemas"]["AttendanceOut"]["properties"]["status"]
@@ -408,7 +413,7 @@ def test_sqlite_writes_are_durable(client: TestClient) -> None:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
 
 
-def test_openapi_json_is_valid_json_of_46_operations(client: TestClient) -> None:
+def test_openapi_json_is_valid_json_of_47_operations(client: TestClient) -> None:
     spec = json.loads(client.get("/openapi.json").content)
     operations = [op for item in spec["paths"].values() for op in item.values()]
-    assert len(operations) == 46
+    assert len(operations) == 47

@@ -211,7 +211,9 @@ def test_csv_pages_carry_a_link_to_the_next(client: TestClient) -> None:
 
 def test_unknown_format_is_a_422(client: TestClient, keys: Keys) -> None:
     wrong = assert_problem(client.get("/api/v1/years", params={"format": "xml"}), 422)
-    assert wrong["errors"] == [{"field": "format", "message": "Input should be 'json' or 'csv'"}]
+    assert wrong["errors"] == [
+        {"field": "format", "message": "Input should be 'json', 'csv', 'parquet' or 'xlsx'"}
+    ]
     both = assert_problem(client.get("/api/v1/years/1800", params={"format": ""}), 422)
     assert sorted(e["field"] for e in both["errors"]) == ["format", "year"]  # every one, at once
     last = client.get("/api/v1/years/2019?format=xml&format=csv")  # the last one counts

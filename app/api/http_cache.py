@@ -26,9 +26,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
+from app.api.formats import RENDERED, negotiate, representation
 from app.api.observability import route_template
 from app.api.problems import domain_problem
-from app.api.representations import representation
 from app.api.route_table import RouteTable
 from app.db.version import VersionReader
 from app.errors import Busy, Invalid
@@ -119,7 +119,14 @@ def cache_key(
     if accepted is None or any(k not in accepted for k, _ in query):
         return None
     kept = urlencode([(k, v) for k, v in query if k != "_"]) if query else ""
-    return (path, kept, representation(query, accept))
+    media = table.media(path)
+    if media == RENDERED:
+        asked = representation(query, accept)
+    else:  # one representation, or formats of its own (SDMX), or none declared
+        asked = negotiate(accept, media) if media else accept.lower()
+    if asked is None:  # nothing `Accept` takes: a 406, never a cached answer
+        return None
+    return (path, kept, asked)
 
 
 def not_modified_headers(etag: str, cache_control: bytes) -> list[tuple[bytes, bytes]]:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.api import csv_examples
-from app.api.representations import CSV
+from app.api.formats import CSV, PARQUET, XLSX
 from app.api.state import state_of
 from app.schemas.common import Problem
 from app.schemas.glossary import GLOSSARY
@@ -115,8 +115,15 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         paths[f"{path}{CSV.suffix}"] = {"get": _csv_twin(paths[path]["get"])}
         paths[path]["get"]["description"] = (
             paths[path]["get"].get("description", "")
-            + f"\n\nAs a CSV table: `GET {path}{CSV.suffix}`."
+            + f"\n\nAs a CSV table: `GET {path}{CSV.suffix}`; the same rows typed as "
+            f"Parquet (`{path}{PARQUET.suffix}`) or as a workbook (`{path}{XLSX.suffix}`), "
+            "each with the request, the envelope and the sources beside the rows; or by "
+            "`Accept`."
         )
+        content = paths[path]["get"]["responses"]["200"].setdefault("content", {})
+        content["text/csv"] = {"schema": {"type": "string"}}
+        for renderer in (PARQUET, XLSX):
+            content[renderer.media_type] = {"schema": {"type": "string", "format": "binary"}}
     for path, item in paths.items():  # the CSV tables' examples: real answers on the seed
         csv = item.get("get", {}).get("responses", {}).get("200", {}).get("content", {})
         if "text/csv" in csv and path in csv_examples.examples():

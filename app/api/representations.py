@@ -1,131 +1,62 @@
-"""Representations of an answer: JSON, which FastAPI renders from the model a route
-returns, and every other format from one registry of renderers (datasette's output
-renderers are the model): each a plain function from the answer's model and its
-JSON-shaped data to bytes, chosen by `?format=`, `Accept` or a path suffix.
+"""Answers in every format of `app.api.formats`, from the model a route returns.
 
-A route of a `RenderedRoute` router returns its model. Its endpoint is wrapped once,
-when the route is made: the wrapper declares `format` (so FastAPI's own 422 names a
-wrong one beside every other invalid parameter) and, when another representation is
-asked for, renders the model instead of returning it, with the headers the endpoint
-set (a figure's ETag).
+A route of a `RenderedRoute` router returns its model; JSON is FastAPI's own. Its
+endpoint is wrapped once, when the route is made: the wrapper declares `format` (so
+FastAPI's own 422 names a wrong one beside every other invalid parameter) and, when
+another representation is asked for, renders the model instead of returning it, with
+the headers the endpoint set (a figure's ETag).
 """
 
-import csv
 import functools
 import inspect
-import io
-import json
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
+from anyio import to_thread
 from fastapi import Query, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from app.api.tables import table
-from app.domain.cells import neutralise
-
-JSON = "application/json"
-
-
-@dataclass(frozen=True)
-class Renderer:
-    """One format an answer can take besides JSON."""
-
-    name: str  # its `?format=` value
-    media_type: str  # its Content-Type, and what `Accept` names to ask for it
-    suffix: str  # `{path}{suffix}` asks for it too
-    render: Callable[[type[BaseModel], dict[str, Any]], bytes]
+from app.api.formats import FORMATS, RENDERED, RENDERERS, Renderer, filename, representation
+from app.api.reader import reader
+from app.api.state import state_of
+from app.db.models import Source
+from app.db.session import transaction
+from app.schemas.resources import SourceOut
 
 
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return neutralise(json.dumps(value, ensure_ascii=False))
-    if isinstance(value, str):
-        return neutralise(value)
-    return value
+def about(request: Request, data: dict[str, Any], sources: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a file says beside its rows: the request (without `format`), its `as_of` and
+    `vintage`, the answer's envelope (all it says that is not a row) and the sources."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "format"]
+    envelope = {
+        k: v for k, v in data.items() if not (isinstance(v, list) and v and isinstance(v[0], dict))
+    }
+    return {
+        "request": request.url.path + (f"?{urlencode(query)}" if query else ""),
+        "as_of": request.query_params.get("as_of"),
+        "vintage": request.query_params.get("vintage"),
+        "answer": envelope,
+        "sources": sources,
+        "api": "/api/v1/openapi.json",
+    }
 
 
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    """A CSV table; columns in the order they first appear. Text cells a spreadsheet
-    would evaluate as a formula are neutralised (OWASP, "CSV injection")."""
-    columns: dict[str, None] = {}
-    for row in rows:
-        columns.update(dict.fromkeys(row))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
-    return out.getvalue()
-
-
-def _render_csv(model: type[BaseModel], data: dict[str, Any]) -> bytes:
-    return to_csv(table(model, data)).encode()
-
-
-CSV = Renderer("csv", "text/csv; charset=utf-8", ".csv", _render_csv)
-RENDERERS: dict[str, Renderer] = {r.name: r for r in (CSV,)}
-FORMATS = ("json", *RENDERERS)
-SUFFIXES = {r.suffix: r for r in RENDERERS.values()}
-_MEDIA = tuple(r.media_type.split(";")[0] for r in RENDERERS.values())
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _quality(accept: str, media: str) -> float:
-    """The q of the most specific range in `accept` that covers `media` (0 if none)."""
-    media = media.split(";")[0]
-    kind = media.split("/")[0]
-    best, rank = 0.0, -1
-    for part in accept.split(","):
-        name, *params = (p.strip() for p in part.split(";"))
-        name = name.lower()
-        specificity = {media: 2, f"{kind}/*": 1, "*/*": 0}.get(name, -1)
-        if specificity <= rank:
-            continue
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        best, rank = q, specificity
-    return best
-
-
-def representation(query: list[tuple[str, str]], accept: str) -> str:
-    """The format asked for: `?format=` (the last one given, as the route reads it), else
-    the renderer `Accept` prefers to JSON (q-values honoured), else `json`."""
-    fmt = dict(query).get("format")
-    if fmt is not None:
-        return fmt
-    if "/*" not in accept.replace("*/*", "") and not any(m in accept for m in _MEDIA):
-        return "json"  # most requests: no renderer named, nothing to weigh
-    best, best_q = "json", _quality(accept, JSON)
-    for renderer in RENDERERS.values():
-        q = _quality(accept, renderer.media_type)
-        if q > best_q:
-            best, best_q = renderer.name, q
-    return best
-
-
-def filename(path: str, suffix: str) -> str:
-    """`/api/v1/stats/changes` -> `stats-changes.csv`, in ASCII letters, digits and `._-`."""
-    parts = [p for p in path.split("/") if p and p not in ("api", "v1")]
-    name = _UNSAFE_NAME.sub("", "-".join(parts)).strip("-.")
-    return (name or "export") + suffix
+def sources_in(session: Session) -> list[dict[str, Any]]:
+    """Every source, as a file's `about` lists them."""
+    rows = session.execute(select(Source).order_by(Source.id)).scalars()
+    return [SourceOut.model_validate(s).model_dump(mode="json", exclude={"notes"}) for s in rows]
 
 
 def rendered_response(
-    answer: BaseModel, renderer: Renderer, request: Request, headers: Response
+    answer: BaseModel,
+    renderer: Renderer,
+    request: Request,
+    headers: Response,
+    sources: list[dict[str, Any]],
 ) -> Response:
     """The answer in `renderer`'s format, with the headers the endpoint set, a file name,
     and (for a page) a relative link to the next page."""
@@ -139,7 +70,7 @@ def rendered_response(
         rest = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
         rest.append(("cursor", data["next_cursor"]))
         kept["Link"] = f'<{request.url.path}?{urlencode(rest)}>; rel="next"'
-    body = renderer.render(type(answer), data)
+    body = renderer.render(type(answer), data, about(request, data, sources))
     return Response(body, media_type=renderer.media_type, headers=kept)
 
 
@@ -173,6 +104,7 @@ def _rendered(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         request, response = kwargs[request_name], kwargs[response_name]
         # `format` as FastAPI validated it (the last one given), else what Accept prefers.
         asked = kwargs[_FORMAT.name] or representation([], request.headers.get("accept", ""))
+        asked = asked or "json"  # (an Accept that takes none is a 406 before this)
         return asked, request, response, {k: v for k, v in kwargs.items() if k not in ours}
 
     if inspect.iscoroutinefunction(endpoint):
@@ -183,7 +115,12 @@ def _rendered(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             answer = await endpoint(**own)
             if asked == "json" or isinstance(answer, Response):
                 return answer
-            return rendered_response(answer, RENDERERS[asked], request, response)
+            renderer = RENDERERS[asked]
+            sources = await reader(request)(sources_in, bounded=True) if renderer.about else []
+            # off the event loop: a large table takes a while to write
+            return await to_thread.run_sync(
+                rendered_response, answer, renderer, request, response, sources
+            )
 
         wrapper: Callable[..., Any] = render_async
     else:
@@ -194,7 +131,12 @@ def _rendered(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             answer = endpoint(**own)
             if asked == "json" or isinstance(answer, Response):
                 return answer
-            return rendered_response(answer, RENDERERS[asked], request, response)
+            renderer = RENDERERS[asked]
+            sources: list[dict[str, Any]] = []
+            if renderer.about:
+                with transaction(state_of(request.app).sessionmaker) as session:
+                    sources = sources_in(session)
+            return rendered_response(answer, renderer, request, response, sources)
 
         wrapper = render
     parameters = [
@@ -210,6 +152,7 @@ class RenderedRoute(APIRoute):
     """A route whose GET answers come in every registered format, not only JSON."""
 
     renders_csv = True  # what the route table looks for (it cannot import this module)
+    media_types = RENDERED
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = kwargs.get("methods") or ()

@@ -11,8 +11,8 @@ are a 405 that says what it takes. A plain GET passes untouched.
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.formats import SUFFIXES
 from app.api.problems import allow_options, not_allowed, not_found
-from app.api.representations import SUFFIXES
 from app.api.route_table import RouteTable
 
 TABLE_METHODS = ("GET", "HEAD", "OPTIONS")  # a table is only read

@@ -23,6 +23,22 @@ class _Entry:
     methods: frozenset[str]
     csv: bool
     queries: frozenset[str]  # the query parameters the route declares
+    media: tuple[str, ...]  # what its GET answers can be, the default first; () unknown
+
+
+def declared_media(route: Route) -> tuple[str, ...]:
+    """The media types a route's 200 can take, as the OpenAPI declares them: its own
+    `media_types`, else its declared 200 content, then its response class's type."""
+    own = getattr(route, "media_types", None)
+    if own:
+        return tuple(own)
+    found: list[str] = list((getattr(route, "responses", {}).get(200) or {}).get("content", {}))
+    response_class = getattr(route, "response_class", None)
+    response_class = getattr(response_class, "value", response_class)  # FastAPI's default
+    media = getattr(response_class, "media_type", None)
+    if isinstance(media, str) and media not in found:
+        found.append(media)
+    return tuple(found)
 
 
 def declared_queries(endpoint: Callable[..., Any]) -> frozenset[str]:
@@ -46,6 +62,7 @@ class RouteTable:
     def __init__(self, routes: Callable[[], Iterable[BaseRoute]]) -> None:
         self._routes = routes
         self._accepted: dict[str, frozenset[str]] = {}
+        self._media: dict[str, tuple[str, ...]] = {}
 
     @cached_property
     def _entries(self) -> list[_Entry]:
@@ -56,7 +73,10 @@ class RouteTable:
             regex, path_format, _ = compile_path(route.path)
             csv = getattr(route, "renders_csv", False) and "GET" in route.methods
             queries = declared_queries(route.endpoint)
-            entries.append(_Entry(regex, path_format, frozenset(route.methods), csv, queries))
+            media = declared_media(route)
+            entries.append(
+                _Entry(regex, path_format, frozenset(route.methods), csv, queries, media)
+            )
         return entries
 
     def allowed(self, path: str) -> list[str]:
@@ -87,6 +107,19 @@ class RouteTable:
             if len(self._accepted) >= MEMO:
                 self._accepted.clear()
             found = self._accepted[key] = entry.queries | {"_"}
+        return found
+
+    def media(self, path: str) -> tuple[str, ...]:
+        """The media types a GET at `path` can answer in, the default first; () where
+        no route says (or none serves `path`)."""
+        found = self._media.get(path)
+        if found is None:
+            entry = next(
+                (e for e in self._entries if "GET" in e.methods and e.regex.match(path)), None
+            )
+            if len(self._media) >= MEMO:
+                self._media.clear()
+            found = self._media[path] = entry.media if entry is not None else ()
         return found
 
     def has_csv(self, path: str) -> bool:

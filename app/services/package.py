@@ -86,7 +86,7 @@ RESOURCES = (
 )
 
 
-def _type(column: Any) -> str:
+def field_type(column: Any) -> str:
     """The Table Schema type of a column."""
     kind = column.type
     if isinstance(kind, UTCDateTime):
@@ -108,7 +108,7 @@ def descriptor(*, public: bool, base: str = "") -> dict[str, Any]:
             continue
         fields = []
         for column in r.table.columns:
-            field: dict[str, Any] = {"name": column.name, "type": _type(column)}
+            field: dict[str, Any] = {"name": column.name, "type": field_type(column)}
             if not column.nullable:
                 field["constraints"] = {"required": True}
             fields.append(field)
@@ -202,7 +202,7 @@ def export(session: Session, folder: Path) -> dict[str, int]:
 
 
 def _reader(column: Any) -> Any:
-    kind = _type(column)
+    kind = field_type(column)
     if kind == "datetime":
         return lambda v: datetime.fromisoformat(v).astimezone(UTC)
     if kind == "date":
