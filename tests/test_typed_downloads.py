@@ -3,10 +3,13 @@ and content negotiation's 406: against the real app on the seeded database."""
 
 import io
 import json
+import subprocess
+import sys
 
 import openpyxl
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
@@ -115,3 +118,25 @@ def test_an_accept_nothing_answers_is_a_406_listing_what_can(client: TestClient)
     assert client.get("/api/v1/years/2019", headers={"accept": browser}).json()["total"] == 6730
     refuses_csv = client.get("/api/v1/years/2019", headers={"accept": "text/csv;q=0"})
     assert refuses_csv.headers["content-type"] == "application/json"
+
+
+@pytest.mark.slow  # starts a process
+def test_a_worker_that_serves_no_typed_file_never_loads_pyarrow(database_url: str) -> None:
+    probe = (
+        "import sys\n"
+        "from fastapi.testclient import TestClient\n"
+        "from app.main import create_app\n"
+        "from app.settings import Settings\n"
+        f"app = create_app(Settings(database_url={database_url!r}))\n"
+        "with TestClient(app) as c:\n"
+        "    assert c.get('/api/v1/years/2019').json()['total'] == 6730\n"
+        "    assert c.get('/api/v1/years/2019.csv').status_code == 200\n"
+        "    print('pyarrow' in sys.modules, 'openpyxl' in sys.modules)\n"
+        "    c.get('/api/v1/years/2019.parquet')\n"
+        "    print('pyarrow' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    said = [line for line in out.splitlines() if not line.startswith("{")]  # not the log
+    assert said == ["False False", "True"]
