@@ -1,5 +1,6 @@
-"""Every figure as one CSV (`/api/v1/data/figures.csv`) from a database of a million
-figures: the time, the bytes, and the server's peak memory (VmHWM), in one run.
+"""Every figure as one CSV (`/api/v1/data/figures.csv`) and as one Parquet file
+(`figures.parquet`) from a database of a million figures: the time, the bytes, and
+the peak memory (VmHWM) of a server started afresh for each, in one run.
 
     python -m bench.generate --sqlite /tmp/big.db        # 1,026,000 figures
     python -m bench.stream --database /tmp/big.db
@@ -8,6 +9,7 @@ figures: the time, the bytes, and the server's peak memory (VmHWM), in one run.
 import argparse
 import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,14 +26,12 @@ def peak_rss_mb(pid: int) -> float:
     raise RuntimeError("no VmHWM")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", type=Path, required=True, help="a SQLite file")
-    args = parser.parse_args()
+def download(database: Path, name: str) -> None:
+    """Start a server, download `/api/v1/data/{name}`, report, stop it."""
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{args.database.resolve()}",
+        "DATABASE_URL": f"sqlite:///{database.resolve()}",
         "ACCESS_LOG": "false",
         "LOG_LEVEL": "warning",
     }
@@ -50,18 +50,36 @@ def main() -> None:
             time.sleep(0.2)
         before = peak_rss_mb(proc.pid)
         started = time.perf_counter()
-        size = lines = 0
-        with httpx.stream("GET", f"{base}/api/v1/data/figures.csv", timeout=600) as answer:
-            answer.raise_for_status()
-            for chunk in answer.iter_bytes():
-                size += len(chunk)
-                lines += chunk.count(b"\n")
-        took = time.perf_counter() - started
-        print(f"figures.csv: {lines - 1:,} rows, {size / 1e6:,.1f} MB in {took:.1f} s")
-        print(f"server peak RSS: {before:,.0f} MB before, {peak_rss_mb(proc.pid):,.0f} MB after")
+        with tempfile.TemporaryFile() as out:
+            with httpx.stream("GET", f"{base}/api/v1/data/{name}", timeout=600) as answer:
+                answer.raise_for_status()
+                for chunk in answer.iter_bytes():
+                    out.write(chunk)
+            took = time.perf_counter() - started
+            size = out.tell()
+            out.seek(0)
+            if name.endswith(".parquet"):
+                import pyarrow.parquet as pq
+
+                rows = pq.ParquetFile(out).metadata.num_rows
+            else:
+                rows = sum(chunk.count(b"\n") for chunk in iter(lambda: out.read(1 << 20), b"")) - 1
+        after = peak_rss_mb(proc.pid)
+        print(
+            f"{name}: {rows:,} rows, {size / 1e6:,.1f} MB in {took:.1f} s; server peak RSS "
+            f"{before:,.0f} MB before, {after:,.0f} MB after (growth {after - before:,.0f} MB)"
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", type=Path, required=True, help="a SQLite file")
+    args = parser.parse_args()
+    for name in ("figures.csv", "figures.parquet"):
+        download(args.database, name)
 
 
 if __name__ == "__main__":
