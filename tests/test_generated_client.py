@@ -17,13 +17,14 @@ from tests.test_cli import serving
 
 BIN = Path(sys.executable).parent
 # The generator has no CSV type for request bodies; its documented override sends the
-# CSV import (and CSV answers) as bytes, still labelled text/csv. Its formatting hooks
-# are not needed.
+# CSV import (and CSV, XLSX and Parquet answers) as bytes, still labelled as they are.
+# Its formatting hooks are not needed.
 CONFIG = (
     "content_type_overrides:\n"
     "  text/csv: application/octet-stream\n"
     "  application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: "
     "application/octet-stream\n"
+    "  application/vnd.apache.parquet: application/octet-stream\n"
     "post_hooks: []\n"
 )
 
