@@ -50,11 +50,8 @@ def _cell(value: Any) -> Any:
 def to_csv(rows: list[dict[str, Any]]) -> str:
     """A CSV table; columns in the order they first appear. Text cells a spreadsheet
     would evaluate as a formula are neutralised (OWASP, "CSV injection")."""
-    columns: dict[str, None] = {}
-    for row in rows:
-        columns.update(dict.fromkeys(row))
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=typed_tables.columns(rows), lineterminator="\n")
     writer.writeheader()
     writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
