@@ -91,16 +91,20 @@ def quality(accept: str, media: str) -> float:
         specificity = {media: 2, f"{kind}/*": 1, "*/*": 0}.get(name, -1)
         if specificity <= rank:
             continue
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        best, rank = q, specificity
+        best, rank = _q(params), specificity
     return best
+
+
+def _q(params: list[str]) -> float:
+    """The q-value among a media range's parameters (1 when it gives none)."""
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
 
 
 def negotiate(accept: str, media_types: tuple[str, ...]) -> str | None:
@@ -115,17 +119,9 @@ def negotiate(accept: str, media_types: tuple[str, ...]) -> str | None:
         q = quality(accept, media)
         if q > best_q:
             best, best_q = media, q
-    if best is None and all(_refused(part) for part in accept.split(",")):
+    if best is None and all(_q(part.split(";")[1:]) == 0 for part in accept.split(",")):
         return media_types[0]  # it only says what it does not take: the default
     return best
-
-
-def _refused(part: str) -> bool:
-    """Whether a range of `Accept` has q=0."""
-    return any(
-        p.strip().replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000")
-        for p in part.split(";")[1:]
-    )
 
 
 _NAMES = {JSON: "json", **{r.media_type: r.name for r in RENDERERS.values()}}
