@@ -27,7 +27,18 @@ from app.api.problems import RefuseNul, install_handlers
 from app.api.reader import Reader
 from app.api.request_target import RequestTarget
 from app.api.route_table import RouteTable
-from app.api.routes import attendance, audit, courses, data, ops, sources, stats, years
+from app.api.routes import (
+    attendance,
+    audit,
+    courses,
+    data,
+    datasets,
+    ops,
+    sdmx,
+    sources,
+    stats,
+    years,
+)
 from app.api.state import AppState, state_of
 from app.db.session import is_embedded, make_engine, make_sessionmaker
 from app.db.version import VersionReader
@@ -105,6 +116,8 @@ def create_app(settings: Settings | None = None) -> Service:
             {"name": "attendance", "description": "Figures: completions per course and period."},
             {"name": "stats", "description": "Totals, changes, shares and records."},
             {"name": "sources", "description": "Where figures came from."},
+            {"name": "datasets", "description": "The figures as JSON-stat 2.0 cubes."},
+            {"name": "sdmx", "description": "The figures as the SDMX 2.1 dataflow COMPLETIONS."},
             {"name": "audit", "description": "Who changed what, when (admin key)."},
             {"name": "operations", "description": "Health and readiness."},
         ],
@@ -124,7 +137,7 @@ def create_app(settings: Settings | None = None) -> Service:
         max_overflow=settings.db_max_overflow,
         wait=settings.db_wait_seconds,
     )
-    groups = (courses, years, attendance, stats, sources, audit, data, ops)
+    groups = (courses, years, attendance, stats, sources, audit, data, datasets, sdmx, ops)
     read_sessions = make_sessionmaker(engine)
     state = AppState(
         {

@@ -18,6 +18,20 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` listens on.")
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#]+(/[^?#]*)?$",
+        description="The address clients reach the service at (behind a proxy, its public "
+        "one), for the absolute links of JSON-stat and SDMX answers; by default "
+        "`http://{host}:{port}`.",
+    )
+    sdmx_agency: str = Field(
+        default="ENRSTATS",
+        pattern=r"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z][A-Za-z0-9_-]*)*$",
+        max_length=50,
+        description="The SDMX agency that maintains the dataflow, its data structure and "
+        "codelists (an SDMX agency id).",
+    )
     cors_origins: list[str] = Field(
         default=["*"], description="Origins allowed to read the API from a browser (JSON list)."
     )
@@ -72,6 +86,11 @@ class Settings(BaseSettings):
         description="FastAPI's OpenTelemetry traces, metrics and logs, for a deployment that "
         "configures an OpenTelemetry SDK (off: it costs about a sixth of a cached answer).",
     )
+
+    @property
+    def base_url(self) -> str:
+        """`public_url` without its trailing slash, or the address `serve` listens on."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 @lru_cache

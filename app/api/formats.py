@@ -81,30 +81,44 @@ _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def quality(accept: str, media: str) -> float:
-    """The q of the most specific range in `accept` that covers `media` (0 if none)."""
-    media = media.split(";")[0]
-    kind = media.split("/")[0]
+    """The q of the most specific range in `accept` that covers `media` (0 if none). A
+    range that names a `version` covers only the media type of that version
+    (`application/vnd.sdmx.data+csv;version=2.0.0`)."""
+    name, *params = (p.strip() for p in media.split(";"))
+    version = _param(params, "version")
+    kind = name.split("/")[0]
     best, rank = 0.0, -1
     for part in accept.split(","):
-        name, *params = (p.strip() for p in part.split(";"))
-        name = name.lower()
-        specificity = {media: 2, f"{kind}/*": 1, "*/*": 0}.get(name, -1)
+        asked, *given = (p.strip() for p in part.split(";"))
+        asked = asked.lower()
+        specificity = {name: 2, f"{kind}/*": 1, "*/*": 0}.get(asked, -1)
+        asked_version = _param(given, "version")
+        if specificity == 2 and asked_version is not None:
+            specificity = 3 if asked_version == version else -1
         if specificity <= rank:
             continue
-        best, rank = _q(params), specificity
+        best, rank = _q(given), specificity
     return best
+
+
+def _param(params: list[str], name: str) -> str | None:
+    """A media type parameter's value (`version`), or None."""
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == name:
+            return value.strip().strip('"')
+    return None
 
 
 def _q(params: list[str]) -> float:
     """The q-value among a media range's parameters (1 when it gives none)."""
-    for param in params:
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "q":
-            try:
-                return float(value)
-            except ValueError:
-                return 0.0
-    return 1.0
+    value = _param(params, "q")
+    if value is None:
+        return 1.0
+    try:
+        return float(value)
+    except ValueError:
+        return 0.0
 
 
 def negotiate(accept: str, media_types: tuple[str, ...]) -> str | None:

@@ -36,6 +36,11 @@ class Vintage:
             return None
         return datetime.combine(self.published_by + timedelta(days=1), time.min, tzinfo=UTC)
 
+    @property
+    def axes(self) -> tuple[bool, bool]:
+        """Which time axes it reads on: (`as_of`, `published_by`), a view's shape."""
+        return self.as_of is not None, self.published_by is not None
+
     def describe(self) -> str:
         """For messages: ` as of 2019-09-16T…Z, vintage 2019-09-16`."""
         text = "" if self.as_of is None else f" as of {self.as_of.isoformat()}"

@@ -24,7 +24,7 @@ from app.schemas.writes import FigureIn, FigurePatch
 from app.services import audit, history, idempotency, totals
 from app.services.audit import Actor
 from app.services.catalog import get_course
-from app.services.filters import where_given
+from app.services.filters import Filters, where_given
 from app.services.history import figure_view, keep_first_vintage, vintage
 from app.services.pagination import PageResult, Pages
 
@@ -44,13 +44,9 @@ def _one(as_of: bool, vintage: bool) -> Select[Any]:
     return query.where(view.c.id == bindparam("figure_id"))
 
 
-def _shape(at: Vintage) -> tuple[bool, bool]:
-    return at.as_of is not None, at.published_by is not None
-
-
 def get_figure_row(session: Session, *, figure_id: int, at: Vintage = CURRENT) -> Any:
     """One figure as it stands (or as it was in force for `at`), or 404."""
-    rows = fetch(session, _one(*_shape(at)), {"figure_id": figure_id, **history.params(at)})
+    rows = fetch(session, _one(*at.axes), {"figure_id": figure_id, **history.params(at)})
     row = rows[0] if rows else None
     if row is None:
         raise NotFound(f"No attendance figure {figure_id}{at.describe()}.")
@@ -78,14 +74,8 @@ def list_figures(
 ) -> PageResult[Row[Any]]:
     """Figures matching every filter, in the order they were first recorded; an unknown
     course is a 404."""
-    if year_from is not None and year_to is not None and year_from > year_to:
-        raise Invalid(
-            f"year_from ({year_from}) is after year_to ({year_to}).",
-            errors=[{"field": "year_from", "message": "must not be after year_to"}],
-        )
-    given = {"course": course, "year": year, "year_from": year_from, "year_to": year_to}
-    params: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-    pages = _listing(frozenset(params), *_shape(at))
+    params = Filters(course, year, year_from, year_to).given()
+    pages = _listing(frozenset(params), *at.axes)
     page = pages.rows(session, {**params, **history.params(at)}, limit=limit, cursor=cursor)
     if course is not None and page.total == 0:
         get_course(session, slug=course)  # 404 for a course that does not exist

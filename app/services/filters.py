@@ -1,10 +1,13 @@
 """The filters reads share (course, year, a range of years), each bound by its name so
 that one statement serves every value: a statement is built once per set of filters."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam
 from sqlalchemy.orm import InstrumentedAttribute
+
+from app.errors import Invalid
 
 
 def where_given(
@@ -31,3 +34,34 @@ def where_given(
         else:
             raise ValueError(f"no filter {name!r} here")
     return query
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What `/attendance` filters by, besides the vintage."""
+
+    course: str | None = None
+    year: int | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The filters given, by name (`app.services.filters.where_given`'s names)."""
+        if (
+            self.year_from is not None
+            and self.year_to is not None
+            and self.year_from > self.year_to
+        ):
+            raise Invalid(
+                f"year_from ({self.year_from}) is after year_to ({self.year_to}).",
+                errors=[{"field": "year_from", "message": "must not be after year_to"}],
+            )
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+    def years(self) -> tuple[int | None, int | None]:
+        """The first and last year asked for (`year` is both)."""
+        if self.year is not None:
+            return max(self.year, self.year_from or self.year), min(
+                self.year, self.year_to or self.year
+            )
+        return self.year_from, self.year_to
