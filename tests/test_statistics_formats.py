@@ -293,3 +293,22 @@ def test_sdmx_answers_304_to_their_etag_per_format(client: TestClient) -> None:
     )
     assert other.status_code == 200
     assert other.text.startswith("STRUCTURE,")
+
+
+@pytest.mark.slow  # starts the service
+def test_the_clients_read_a_served_instance(served: tuple[str, object]) -> None:
+    base, _ = served
+    # sdmx1 names the agency by the source's id: the service's agency (a setting)
+    source = {"id": "ENRSTATS", "url": f"{base}/api/v1/sdmx", "name": "enrollment-stats"}
+    sdmx.add_source(source, override=True)
+    client = sdmx.Client("ENRSTATS")
+    structure = client.dataflow("COMPLETIONS")  # asks for references=all
+    assert [code.id for code in structure.codelist["CL_COURSE"]][:2] == ["basic-sro", "advanced-sro"]
+    values = sdmx.to_pandas(client.data("COMPLETIONS", key="basic-sro"))
+    assert len(values) == 2 and values.sum() == 2273 + 2516
+    every = sdmx.to_pandas(client.data("COMPLETIONS"))
+    assert len(every) == 12 and every.sum() == 10_680
+    frame = pyjstat.Dataset.read(f"{base}/api/v1/datasets/completions").write("dataframe")
+    assert len(frame) == 12 and frame["value"].sum() == 10_680
+    collection = pyjstat.Collection.read(f"{base}/api/v1/datasets")
+    assert [item["href"] for item in collection["link"]["item"]][0].endswith("/completions")

@@ -60,7 +60,7 @@ class JsonStat(BaseModel):
     updated: str = Field(description="The moment of the last write the answer reflects.")
 
 
-DATASET_EXAMPLE = {
+DATASET_EXAMPLE: dict[str, Any] = {
     "version": "2.0",
     "class": "dataset",
     "href": "http://127.0.0.1:8000/api/v1/datasets/completions?course=basic-sro",
