@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from jsonstat_validator import validate_jsonstat
 from pyjstat import pyjstat
 
-from tests.conftest import AddFigure
+from tests.conftest import AddFigure, Keys
 
 SDMX = "/api/v1/sdmx"
 ML = "application/vnd.sdmx.structurespecificdata+xml;version=2.1"
@@ -303,12 +303,40 @@ def test_the_clients_read_a_served_instance(served: tuple[str, object]) -> None:
     sdmx.add_source(source, override=True)
     client = sdmx.Client("ENRSTATS")
     structure = client.dataflow("COMPLETIONS")  # asks for references=all
-    assert [code.id for code in structure.codelist["CL_COURSE"]][:2] == ["basic-sro", "advanced-sro"]
+    assert [code.id for code in structure.codelist["CL_COURSE"]][:2] == [
+        "basic-sro",
+        "advanced-sro",
+    ]
     values = sdmx.to_pandas(client.data("COMPLETIONS", key="basic-sro"))
-    assert len(values) == 2 and values.sum() == 2273 + 2516
+    assert len(values) == 2
+    assert values.sum() == 2273 + 2516
     every = sdmx.to_pandas(client.data("COMPLETIONS"))
-    assert len(every) == 12 and every.sum() == 10_680
+    assert len(every) == 12
+    assert every.sum() == 10_680
     frame = pyjstat.Dataset.read(f"{base}/api/v1/datasets/completions").write("dataframe")
-    assert len(frame) == 12 and frame["value"].sum() == 10_680
+    assert len(frame) == 12
+    assert frame["value"].sum() == 10_680
     collection = pyjstat.Collection.read(f"{base}/api/v1/datasets")
-    assert [item["href"] for item in collection["link"]["item"]][0].endswith("/completions")
+    assert next(item["href"] for item in collection["link"]["item"]).endswith("/completions")
+
+
+def test_a_provisional_figure_is_marked_in_each_format(client: TestClient, keys: Keys) -> None:
+    figure = {"course": "sro-management", "period": "2019-09", "completions": 12}
+    posted = client.post(
+        "/api/v1/attendance",
+        json={**figure, "status": "provisional", "source_id": 1},
+        headers={"authorization": f"Bearer {keys.write}"},
+    )
+    assert posted.status_code == 201, posted.text
+    dataset = client.get("/api/v1/datasets/completions?course=sro-management").json()
+    assert validate_jsonstat(dataset)
+    assert dataset["dimension"]["period"]["category"]["index"][2] == "2019-09/2019-09"
+    assert dataset["status"] == {"2": "p"}
+    assert dataset["extension"]["status"]["p"].startswith("provisional")
+    csv = client.get(f"{SDMX}/data/COMPLETIONS/sro-management", headers={"accept": CSV_1})
+    rows = pd.read_csv(io.StringIO(csv.text))
+    assert rows.iloc[-1][["TIME_PERIOD", "OBS_VALUE", "OBS_STATUS"]].tolist() == [
+        "2019-09",
+        12,
+        "P",
+    ]
