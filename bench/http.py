@@ -83,8 +83,11 @@ def wrk(url: str, *headers: str, connections: int = 32) -> dict[str, float]:
     return result
 
 
-def service_cmd(port: int, workers: int = 1) -> list[str]:
-    return [str(BIN / "enrollment-stats"), "serve", "--port", str(port), "--workers", str(workers)]
+def service_cmd(port: int, workers: int = 1, bin_dir: Path = BIN) -> list[str]:
+    return [
+        str(bin_dir / "enrollment-stats"),
+        *("serve", "--port", str(port), "--workers", str(workers)),
+    ]
 
 
 def raw_cmd(port: int) -> list[str]:

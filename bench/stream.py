@@ -3,7 +3,12 @@
 the peak memory (VmHWM) of a server started afresh for each, in one run.
 
     python -m bench.generate --sqlite /tmp/big.db        # 1,026,000 figures
-    python -m bench.stream --database /tmp/big.db
+    python -m bench.stream --database /tmp/big.db --server-bin /tmp/prod/bin
+
+`--server-bin` is the `bin` folder of a virtual environment the service was installed
+in as a deployment installs it (`pip install -c constraints.txt .`, no extras): with
+pandas installed (the test extra), pyarrow imports it the first time it builds an
+array from Python values, and the server's peak grows by pandas' 35 MB too.
 """
 
 import argparse
@@ -15,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.http import free_port, service_cmd
+from bench.http import BIN, free_port, service_cmd
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -26,7 +31,7 @@ def peak_rss_mb(pid: int) -> float:
     raise RuntimeError("no VmHWM")
 
 
-def download(database: Path, name: str) -> None:
+def download(database: Path, name: str, bin_dir: Path) -> None:
     """Start a server, download `/api/v1/data/{name}`, report, stop it."""
     port = free_port()
     env = {
@@ -35,7 +40,7 @@ def download(database: Path, name: str) -> None:
         "ACCESS_LOG": "false",
         "LOG_LEVEL": "warning",
     }
-    proc = subprocess.Popen(service_cmd(port), env=env, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(service_cmd(port, bin_dir=bin_dir), env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -77,9 +82,15 @@ def download(database: Path, name: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", type=Path, required=True, help="a SQLite file")
+    parser.add_argument(
+        "--server-bin",
+        type=Path,
+        default=BIN,
+        help="the bin folder whose enrollment-stats serves (default: this environment's)",
+    )
     args = parser.parse_args()
     for name in ("figures.csv", "figures.parquet"):
-        download(args.database, name)
+        download(args.database, name, args.server_bin)
 
 
 if __name__ == "__main__":
