@@ -21,7 +21,7 @@ from app.services.filters import Filters, where_given
 from app.services.stats.loading import load
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cell:
     """One figure in force."""
 
@@ -99,16 +99,17 @@ def _read(session: Session, filters: Filters, at: Vintage) -> Sequence[Any]:
 def figures(session: Session, *, filters: Filters, at: Vintage = CURRENT) -> Figures:
     """Every figure in force for `at` that the filters select, by course and period."""
     rows = _read(session, filters, at)
+    periods: dict[tuple[int, int, int], Period] = {}  # one object per distinct period
+    cells = []
+    for r in rows:
+        key = (r.year, r.start_month, r.end_month)
+        period = periods.get(key) or periods.setdefault(key, Period._make(key))
+        cells.append(Cell(r.slug, period, r.completions, r.status))
     return Figures(
         courses={r.slug: r.name for r in rows},
         sources=_sources(session, {r.source_id for r in rows}),
         updated=_updated(session, at),
-        cells=[
-            Cell(
-                r.slug, Period._make((r.year, r.start_month, r.end_month)), r.completions, r.status
-            )
-            for r in rows
-        ],
+        cells=cells,
     )
 
 

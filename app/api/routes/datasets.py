@@ -1,10 +1,13 @@
 """JSON-stat 2.0 datasets: the figures in force and the year totals, as cubes."""
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from anyio import to_thread
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from app.api import jsonstat
@@ -29,6 +32,16 @@ def _href(request: Request) -> str:
     return f"{base}{request.url.path}" + (f"?{query}" if query else "")
 
 
+async def _json(build: Callable[[], dict[str, Any]]) -> Response:
+    """The dataset built and serialised in a worker thread: a cube of a million figures
+    takes seconds, which the event loop must not spend."""
+
+    def body() -> bytes:
+        return json.dumps(build(), ensure_ascii=False, separators=(",", ":")).encode()
+
+    return Response(await to_thread.run_sync(body), media_type="application/json")
+
+
 def _about(request: Request) -> dict[str, Any]:
     return {
         "as_of": request.query_params.get("as_of"),
@@ -50,7 +63,8 @@ async def get_collection(request: Request) -> JSONResponse:
         lambda s: history.last_write_at(s, datetime.now(UTC)), bounded=True
     )
     base = state_of(request.app).settings.base_url + PREFIX
-    return JSONResponse(jsonstat.collection(base=base, href=_href(request), updated=updated))
+    body = jsonstat.collection(base=base, href=_href(request), updated=updated)
+    return JSONResponse(body)
 
 
 @router.get(
@@ -67,14 +81,15 @@ async def get_completions(
     year_to: OptionalYear = None,
     as_of: AsOf = None,
     vintage: VintageDate = None,
-) -> JSONResponse:
+) -> Response:
     """The figures in force as a JSON-stat 2.0 dataset, dimensions `course` and `period`
     (role time), with the filters and vintages of `/attendance`; provisional figures
     carry status `p`."""
     at = history.parse_vintage(as_of, vintage)
     filters = Filters(course, year, year_from, year_to)
     cube = await reader(request)(lambda s: cubes.figures(s, filters=filters, at=at), at=at)
-    return JSONResponse(jsonstat.completions(cube, href=_href(request), about=_about(request)))
+    href, about = _href(request), _about(request)
+    return await _json(lambda: jsonstat.completions(cube, href=href, about=about))
 
 
 @router.get(
@@ -91,11 +106,12 @@ async def get_year_totals(
     year_to: OptionalYear = None,
     as_of: AsOf = None,
     vintage: VintageDate = None,
-) -> JSONResponse:
+) -> Response:
     """Each course's total for each year (R5: never double counting) as a JSON-stat 2.0
     dataset, dimensions `course` and `year` (role time); an incomplete year carries status
     `i` and its months in `extension.coverage`."""
     at = history.parse_vintage(as_of, vintage)
     filters = Filters(course, year, year_from, year_to)
     cube = await reader(request)(lambda s: cubes.year_totals(s, filters=filters, at=at), at=at)
-    return JSONResponse(jsonstat.year_totals(cube, href=_href(request), about=_about(request)))
+    href, about = _href(request), _about(request)
+    return await _json(lambda: jsonstat.year_totals(cube, href=href, about=about))
