@@ -18,7 +18,7 @@ from app.api.acceptable import Acceptable
 from app.api.cors import CorsPolicy
 from app.api.docs_pages import add_documentation
 from app.api.edge import Edge
-from app.api.http_cache import HttpCacheMiddleware, ResponseCache
+from app.api.http_cache import HttpCacheMiddleware
 from app.api.limits import BodyLimit
 from app.api.observability import Metrics
 from app.api.openapi import openapi_document
@@ -26,6 +26,7 @@ from app.api.parameters import KnownParameters
 from app.api.problems import RefuseNul, install_handlers
 from app.api.reader import Reader
 from app.api.request_target import RequestTarget
+from app.api.response_cache import ResponseCache
 from app.api.route_table import RouteTable
 from app.api.routes import (
     attendance,

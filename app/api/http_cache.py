@@ -16,9 +16,7 @@ entry, and an unknown parameter is refused before the cache (`app.api.parameters
 
 import asyncio
 import hashlib
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode
 
@@ -26,9 +24,17 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.api.formats import RENDERED, negotiate, representation
 from app.api.observability import route_template
 from app.api.problems import domain_problem
+from app.api.response_cache import (
+    Entry,
+    Key,
+    ResponseCache,
+    cache_key,
+    etag_matches,
+    not_modified_headers,
+    public,
+)
 from app.api.route_table import RouteTable
 from app.db.version import VersionReader
 from app.errors import Busy, Invalid
@@ -37,106 +43,8 @@ from app.services.history import parse_as_of
 UNCACHED_PATHS = ("/health", "/ready", "/metrics")
 MEMO = 10_000  # request targets whose cache keys are remembered (then all forgotten)
 MEMO_TARGET = 1024  # characters of path, query and Accept: longer ones are not remembered
-Key = tuple[str, str, str]  # path, the query it declares, the representation
 _AS_OF: Key = ("", "as_of", "")  # a key made by a read first (`_key_as_of`)
 _UNKNOWN: Key = ("", "", "")  # not remembered yet
-
-
-def etag_matches(if_none_match: str, etag: str) -> bool:
-    """RFC 9110 weak comparison of an `If-None-Match` list with one ETag."""
-    if if_none_match == etag:  # what a client sends back most often
-        return True
-    if if_none_match.strip() == "*":
-        return True
-    wanted = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-    return etag.removeprefix("W/") in wanted
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A cached 200 response and the data version it was made at."""
-
-    version: int
-    etag: str
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
-    template: str  # the route that answered, so logs and metrics name it on a hit
-    not_modified: list[tuple[bytes, bytes]]  # the headers of its 304
-
-    @property
-    def size(self) -> int:
-        """Bytes it holds, counted against the cache's budget."""
-        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 200
-
-
-class ResponseCache:
-    """Whole 200 responses of the current data version, least recently used first out,
-    holding at most `max_bytes`."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.entries: OrderedDict[Key, Entry] = OrderedDict()
-        self.bytes = 0  # bodies and headers held
-        self.version = 0  # the newest data version seen
-
-    def get(self, key: Key, version: int) -> Entry | None:
-        """The entry for `key` made at `version`, if any."""
-        if version > self.version:
-            self._forget_older(version)
-        entry = self.entries.get(key)
-        if entry is None or entry.version != version:
-            return None
-        self.entries.move_to_end(key)
-        return entry
-
-    def keep(self, key: Key, entry: Entry) -> None:
-        """Store `entry`, then drop the least recently used ones over the byte budget."""
-        if entry.version < self.version or entry.size > self.max_bytes:
-            return
-        old = self.entries.pop(key, None)
-        if old is not None:
-            self.bytes -= old.size
-        self.entries[key] = entry
-        self.bytes += entry.size
-        while self.bytes > self.max_bytes:
-            _, dropped = self.entries.popitem(last=False)
-            self.bytes -= dropped.size
-
-    def _forget_older(self, version: int) -> None:
-        """A newer version was written: no entry of an older one can be served again."""
-        self.version = version
-        self.entries.clear()
-        self.bytes = 0
-
-
-def cache_key(
-    table: RouteTable, path: str, query: list[tuple[str, str]], accept: str
-) -> Key | None:
-    """The cache key of a GET: the path, the query parameters the route declares (in
-    the order given) and the representation; `None` where no GET is served or a
-    parameter is unknown (a 422, `app.api.parameters`)."""
-    accepted = table.accepted(path, "GET")
-    if accepted is None or any(k not in accepted for k, _ in query):
-        return None
-    kept = urlencode([(k, v) for k, v in query if k != "_"]) if query else ""
-    media = table.media(path)
-    if media == RENDERED:
-        asked = representation(query, accept)
-    else:  # one representation, or formats of its own (SDMX), or none declared
-        asked = negotiate(accept, media) if media else accept.lower()
-    if asked is None:  # nothing `Accept` takes: a 406, never a cached answer
-        return None
-    return (path, kept, asked)
-
-
-def not_modified_headers(etag: str, cache_control: bytes) -> list[tuple[bytes, bytes]]:
-    """The headers of a 304 for `etag`."""
-    return [(b"etag", etag.encode()), (b"cache-control", cache_control), (b"vary", b"Accept")]
-
-
-def public(max_age: int) -> bytes:
-    """`Cache-Control` of an anonymous GET."""
-    return f"public, max-age={max_age}".encode()
 
 
 class HttpCacheMiddleware:

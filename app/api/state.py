@@ -8,9 +8,9 @@ from sqlalchemy import Engine, orm
 from starlette.applications import Starlette
 from starlette.datastructures import State
 
-from app.api.http_cache import ResponseCache
 from app.api.observability import Metrics
 from app.api.reader import Reader
+from app.api.response_cache import ResponseCache
 from app.api.route_table import RouteTable
 from app.db.version import VersionReader
 from app.settings import Settings
