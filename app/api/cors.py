@@ -10,7 +10,7 @@ from starlette.responses import PlainTextResponse, Response
 
 METHODS = ("GET", "HEAD", "OPTIONS")
 ALLOWED_HEADERS = ("if-none-match", "accept")
-EXPOSED = b"ETag, Location"
+EXPOSED = b"ETag, Location, Last-Modified, Link, Retry-After, X-Request-ID"
 MAX_AGE = b"600"
 VARY_ORIGIN = (b"vary", b"Origin")
 

@@ -97,7 +97,7 @@ def quality(accept: str, media: str) -> float:
             specificity = 3 if asked_version == version else -1
         if specificity <= rank:
             continue
-        best, rank = _q(given), specificity
+        best, rank = quality_of(given), specificity
     return best
 
 
@@ -110,7 +110,7 @@ def _param(params: list[str], name: str) -> str | None:
     return None
 
 
-def _q(params: list[str]) -> float:
+def quality_of(params: list[str]) -> float:
     """The q-value among a media range's parameters (1 when it gives none)."""
     value = _param(params, "q")
     if value is None:
@@ -133,7 +133,7 @@ def negotiate(accept: str, media_types: tuple[str, ...]) -> str | None:
         q = quality(accept, media)
         if q > best_q:
             best, best_q = media, q
-    if best is None and all(_q(part.split(";")[1:]) == 0 for part in accept.split(",")):
+    if best is None and all(quality_of(part.split(";")[1:]) == 0 for part in accept.split(",")):
         return media_types[0]  # it only says what it does not take: the default
     return best
 

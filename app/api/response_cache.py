@@ -4,9 +4,11 @@ what was asked (`cache_key`), least recently used first out; and the validators 
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import urlencode
 
-from app.api.formats import RENDERED, negotiate, representation
+from app.api.formats import RENDERED, negotiate, quality_of, representation
 from app.api.route_table import RouteTable
 
 Key = tuple[str, str, str]  # path, the query it declares, the representation
@@ -32,6 +34,7 @@ class Entry:
     body: bytes
     template: str  # the route that answered, so logs and metrics name it on a hit
     not_modified: list[tuple[bytes, bytes]]  # the headers of its 304
+    modified: datetime | None  # its Last-Modified, for `If-Modified-Since`
 
     @property
     def size(self) -> int:
@@ -99,9 +102,46 @@ def cache_key(
     return (path, kept, asked)
 
 
-def not_modified_headers(etag: str, cache_control: bytes) -> list[tuple[bytes, bytes]]:
-    """The headers of a 304 for `etag`."""
-    return [(b"etag", etag.encode()), (b"cache-control", cache_control), (b"vary", b"Accept")]
+VARY = b"Accept, Accept-Encoding"
+
+
+def not_modified_headers(
+    etag: str, cache_control: bytes, modified: datetime | None
+) -> list[tuple[bytes, bytes]]:
+    """The headers of a 304 for `etag`: the validators and what a cache keys them by."""
+    headers = [(b"etag", etag.encode()), (b"cache-control", cache_control), (b"vary", VARY)]
+    if modified is not None:
+        headers.append((b"last-modified", http_date(modified)))
+    return headers
+
+
+def http_date(moment: datetime) -> bytes:
+    """An HTTP date (RFC 9110): `Mon, 16 Sep 2019 12:00:00 GMT`."""
+    return format_datetime(moment.astimezone(UTC), usegmt=True).encode()
+
+
+def not_modified_since(if_modified_since: str, modified: datetime | None) -> bool:
+    """Whether `If-Modified-Since` is at or after `modified` (HTTP dates have whole
+    seconds); a date that does not parse is ignored, as RFC 9110 says."""
+    if modified is None:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if since.tzinfo is None:
+        return False
+    newer: bool = since >= modified.replace(microsecond=0)
+    return newer
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether `Accept-Encoding` takes gzip (by name or `*`, with a q above 0)."""
+    for part in accept_encoding.split(","):
+        name, *params = (p.strip() for p in part.split(";"))
+        if name.lower() in ("gzip", "x-gzip", "*") and quality_of(params) > 0:
+            return True
+    return False
 
 
 def public(max_age: int) -> bytes:
