@@ -38,6 +38,7 @@ from app.api.routes import (
     sdmx,
     sources,
     stats,
+    updates,
     years,
 )
 from app.api.state import AppState, state_of
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Service:
             {"name": "years", "description": "Totals by year and by course."},
             {"name": "attendance", "description": "Figures: completions per course and period."},
             {"name": "stats", "description": "Totals, changes, shares and records."},
+            {"name": "updates", "description": "What changed in the figures, and when."},
             {"name": "sources", "description": "Where figures came from."},
             {"name": "datasets", "description": "The figures as JSON-stat 2.0 cubes."},
             {"name": "sdmx", "description": "The figures as the SDMX 2.1 dataflow COMPLETIONS."},
@@ -138,7 +140,19 @@ def create_app(settings: Settings | None = None) -> Service:
         max_overflow=settings.db_max_overflow,
         wait=settings.db_wait_seconds,
     )
-    groups = (courses, years, attendance, stats, sources, audit, data, datasets, sdmx, ops)
+    groups = (
+        courses,
+        years,
+        attendance,
+        stats,
+        updates,
+        sources,
+        audit,
+        data,
+        datasets,
+        sdmx,
+        ops,
+    )
     read_sessions = make_sessionmaker(engine)
     state = AppState(
         {

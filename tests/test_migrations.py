@@ -54,7 +54,7 @@ def test_revision_ids_fit_alembic_version_on_postgresql() -> None:
 
     script = ScriptDirectory.from_config(migrate._config())
     ids = [s.revision for s in script.walk_revisions()]
-    assert len(ids) == 11
+    assert len(ids) == 12
     assert [i for i in ids if len(i) > 32] == []  # alembic_version is VARCHAR(32)
 
 

@@ -26,6 +26,7 @@ REQUESTS = {
     "/api/v1/data/{table}.csv": "/api/v1/data/figures.csv",
     "/api/v1/sources.csv": "/api/v1/sources.csv",
     "/api/v1/sources/{source_id}.csv": "/api/v1/sources/1.csv",
+    "/api/v1/updates.csv": "/api/v1/updates.csv",
     "/api/v1/stats/changes.csv": "/api/v1/stats/changes.csv?from=2018&to=2019",
     "/api/v1/stats/records.csv": "/api/v1/stats/records.csv",
     "/api/v1/stats/rolling.csv": "/api/v1/stats/rolling.csv",

@@ -128,6 +128,7 @@ class Figure(FigureColumns, Base):
         CheckConstraint("status IN ('final', 'provisional')", name="status"),
         CheckConstraint("revision >= 1", name="revision_positive"),
         Index("ix_figures_year_course", "year", "course_id"),
+        Index("ix_figures_recorded_at", "recorded_at"),
         # Ids are never reused: a deleted figure keeps its id in its revisions.
         {"sqlite_autoincrement": True},
     )
@@ -229,8 +230,11 @@ class AuditEntry(Base):
     resource: Mapped[str] = mapped_column(String(200))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The data version the write made (`/api/v1/updates`); None only in packages
+    # exported before versions were kept.
+    version: Mapped[int | None]
 
-    __table_args__ = (Index("ix_audit_log_at", "at"),)
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_version", "version"))
 
 
 class IdempotencyRecord(Base):

@@ -31,8 +31,14 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    """Add an entry and advance the data version (so every ETag changes); the caller's
-    transaction commits both with the change they describe."""
+    """Advance the data version (so every ETag changes) and add an entry that keeps it;
+    the caller's transaction commits both with the change they describe."""
+    version = session.scalar(
+        update(DataVersion)
+        .where(DataVersion.id == 1)
+        .values(version=DataVersion.version + 1)
+        .returning(DataVersion.version)
+    )
     session.add(
         AuditEntry(
             at=write_time(session),
@@ -42,13 +48,8 @@ def record(
             resource=resource,
             before=before,
             after=after,
+            version=version,
         )
-    )
-    version = session.scalar(
-        update(DataVersion)
-        .where(DataVersion.id == 1)
-        .values(version=DataVersion.version + 1)
-        .returning(DataVersion.version)
     )
     session.info[VERSION_KEY] = version
 
