@@ -18,6 +18,7 @@ from app.api.acceptable import Acceptable
 from app.api.cors import CorsPolicy
 from app.api.docs_pages import add_documentation
 from app.api.edge import Edge
+from app.api.events import VersionEvents
 from app.api.http_cache import HttpCacheMiddleware
 from app.api.limits import BodyLimit
 from app.api.observability import Metrics
@@ -96,6 +97,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await state.events.close()
         state.version_reader.close()
         state.reader.close()
 
@@ -154,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Service:
         ops,
     )
     read_sessions = make_sessionmaker(engine)
+    version_reader = VersionReader(engine)
     state = AppState(
         {
             "settings": settings,
@@ -167,7 +170,8 @@ def create_app(settings: Settings | None = None) -> Service:
                 threads=settings.db_pool_size + settings.db_max_overflow,
                 wait=settings.db_wait_seconds,
             ),
-            "version_reader": VersionReader(engine),
+            "version_reader": version_reader,
+            "events": VersionEvents(version_reader, settings.events_max_subscribers),
             "route_table": RouteTable(
                 lambda: [
                     *(route for group in groups for route in group.router.routes),

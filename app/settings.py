@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         description="SQLite's `synchronous`: FULL keeps every acknowledged write through a "
         "power cut; NORMAL is faster and may lose the last writes then.",
     )
+    events_max_subscribers: int = Field(
+        default=1000,
+        ge=0,
+        description="Most subscribers of `/api/v1/updates/stream` per worker; beyond it, 503.",
+    )
     access_log: bool = Field(
         default=True, description="Log every request as one JSON line on standard output."
     )

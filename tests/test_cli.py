@@ -23,14 +23,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(cwd: Path, *args: str, database_url: str | None = None) -> Iterator[str]:
+def serving(
+    cwd: Path, *args: str, database_url: str | None = None, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """`enrollment-stats serve` in `cwd`; yields its base URL once /ready answers 200.
 
     Its output goes to `serve-<port>.log` in `cwd`: a pipe nobody reads would fill
     up and stop the server in the middle of a busy test.
     """
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    given = env or {}
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | given
     if database_url is not None:
         env["DATABASE_URL"] = database_url
     log = cwd / f"serve-{port}.log"

@@ -413,7 +413,7 @@ def test_sqlite_writes_are_durable(client: TestClient) -> None:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
 
 
-def test_openapi_json_is_valid_json_of_59_operations(client: TestClient) -> None:
+def test_openapi_json_is_valid_json_of_60_operations(client: TestClient) -> None:
     spec = json.loads(client.get("/openapi.json").content)
     operations = [op for item in spec["paths"].values() for op in item.values()]
-    assert len(operations) == 59
+    assert len(operations) == 60

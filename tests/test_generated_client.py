@@ -25,6 +25,8 @@ CONFIG = (
     "  application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: "
     "application/octet-stream\n"
     "  application/vnd.apache.parquet: application/octet-stream\n"
+    "  application/atom+xml: application/octet-stream\n"
+    "  text/event-stream: application/octet-stream\n"
     "post_hooks: []\n"
 )
 

@@ -48,7 +48,7 @@ from app.db.version import VersionReader
 from app.errors import Busy, Invalid
 from app.services.history import parse_as_of
 
-UNCACHED_PATHS = ("/health", "/ready", "/metrics")
+UNCACHED_PATHS = ("/health", "/ready", "/metrics", "/api/v1/updates/stream")
 MEMO = 10_000  # request targets whose cache keys are remembered (then all forgotten)
 MEMO_TARGET = 1024  # characters of path, query and Accept: longer ones are not remembered
 _AS_OF: Key = ("", "as_of", "")  # a key made by a read first (`_key_as_of`)

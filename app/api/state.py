@@ -8,6 +8,7 @@ from sqlalchemy import Engine, orm
 from starlette.applications import Starlette
 from starlette.datastructures import State
 
+from app.api.events import VersionEvents
 from app.api.observability import Metrics
 from app.api.reader import Reader
 from app.api.response_cache import ResponseCache
@@ -26,6 +27,7 @@ class AppState(State):
     write_gate: "threading.Lock | None"  # SQLite: one writer of this worker at a time
     reader: Reader
     version_reader: VersionReader
+    events: VersionEvents
     route_table: RouteTable
     response_cache: ResponseCache | None
     metrics: Metrics

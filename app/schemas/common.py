@@ -79,5 +79,6 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Request body too large",
         422: "Invalid parameters or payload",
         429: "Too many writes with this key; see Retry-After",
+        503: "Busy or the database unreachable just now; see Retry-After",
     }
     return {s: {"model": Problem, "description": descriptions[s]} for s in statuses}

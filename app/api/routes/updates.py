@@ -1,11 +1,14 @@
 """What changed: the public list of figure changes after a data version, and its feed."""
 
+import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response
+from fastapi import Header, Query, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.api import atom
 from app.api.params import Cursor, Limit
@@ -97,4 +100,95 @@ router.add_api_route(
     response_class=Response,
     responses=FEED_RESPONSES,
     route_class_override=FeedRoute,
+)
+
+
+class StreamRoute(APIRoute):
+    """The stream: Server-Sent Events only."""
+
+    media_types = ("text/event-stream",)
+
+
+def _version_event(version: int, **more: object) -> ServerSentEvent:
+    return ServerSentEvent(
+        data=json.dumps({"version": version, **more}), event="version", id=str(version)
+    )
+
+
+async def updates_stream(
+    request: Request,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            description="The last `id` heard (an EventSource sends it when it reconnects): "
+            "the first event then says how many versions were missed.",
+            max_length=20,
+        ),
+    ] = None,
+) -> EventSourceResponse:
+    """Server-Sent Events: `event: version` with `data: {"version": N}` (and `id: N`) on
+    connect and within a second of every commit, by any worker, node or process; a
+    comment every 15 s keeps the connection open. With `Last-Event-ID` the first event
+    also gives `since` and `missed` (versions), and `updates`, where the changes are
+    listed. Beyond `EVENTS_MAX_SUBSCRIBERS` per worker, 503 with Retry-After."""
+    events = state_of(request.app).events
+    version = await events.join()  # a refusal is a 503 before any byte
+
+    async def stream() -> AsyncIterator[ServerSentEvent]:
+        try:
+            seen = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+            if seen is not None and seen < version:
+                yield _version_event(
+                    version,
+                    since=seen,
+                    missed=version - seen,
+                    updates=f"{API}/updates?since_version={seen}",
+                )
+            else:
+                yield _version_event(version)
+            while True:
+                version_now = await events.after(max(version, seen or 0))
+                yield _version_event(version_now)
+                seen = version_now
+        finally:  # the client went, or the server stops
+            events.leave()
+
+    return EventSourceResponse(stream(), ping=PING_SECONDS, headers={"Cache-Control": "no-store"})
+
+
+PING_SECONDS = 15
+EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {"const": "version"},
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "data": {
+            "type": "string",
+            "description": 'JSON: `{"version": N}`, and after a `Last-Event-ID` also '
+            "`since`, `missed` and `updates`.",
+        },
+    },
+    "required": ["event", "id", "data"],
+}
+router.add_api_route(
+    "/stream",
+    updates_stream,
+    methods=["GET"],
+    summary="Hear each new data version (Server-Sent Events)",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "An event stream; each event `version`.",
+            "content": {
+                "text/event-stream": {
+                    # one event, as OpenAPI 3.2 and Schemathesis describe an event stream
+                    "itemSchema": EVENT_SCHEMA,
+                    "schema": EVENT_SCHEMA,
+                    "example": 'event: version\r\ndata: {"version": 20}\r\nid: 20\r\n\r\n',
+                }
+            },
+        },
+        **problem_responses(422, 503),
+    },
+    route_class_override=StreamRoute,
 )
