@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Most subscribers of `/api/v1/updates/stream` per worker; beyond it, 503.",
     )
+    events_heartbeat_seconds: float = Field(
+        default=15,
+        gt=0,
+        description="Seconds between the stream's heartbeat comments (proxies close "
+        "connections that stay silent).",
+    )
     access_log: bool = Field(
         default=True, description="Log every request as one JSON line on standard output."
     )

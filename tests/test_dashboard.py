@@ -80,6 +80,8 @@ def test_dashboard_shows_the_release_and_redraws_on_change(
         # The first refresh is over when the status line says so. (Waits go through
         # locators: the page's CSP forbids the eval behind wait_for_function.)
         expect(page.locator("#status")).to_contain_text("Up to date")
+        # The stream is open: changes are heard, not polled for.
+        expect(page.locator("#status")).to_contain_text("live")
         text = page_text(page)
         for name in COURSES:
             assert name in text
@@ -132,7 +134,7 @@ def test_dashboard_shows_the_release_and_redraws_on_change(
             "≈ 3,812.6, +67.7% (seasonal, from the same months of 2018)", timeout=15_000
         )
 
-        # A new figure through the API shows on the next poll, without reloading.
+        # A new figure through the API shows as the stream says so, without reloading.
         response = httpx.post(
             f"{base}/api/v1/attendance",
             json={
@@ -144,7 +146,7 @@ def test_dashboard_shows_the_release_and_redraws_on_change(
             headers={"Authorization": f"Bearer {keys.write}"},
         )
         assert response.status_code == 201
-        # One poll may read some answers before the write and some after it (the years
+        # A refresh may read some answers before the write and some after it (the years
         # old, the series new): wait until every section shows the new figure.
         expect(page.locator("#series")).to_contain_text("3,116", timeout=15_000)
         expect(page.locator("#years")).to_contain_text("7,330", timeout=15_000)
@@ -167,5 +169,35 @@ def test_dashboard_shows_the_release_and_redraws_on_change(
         assert overflow <= 0
         page.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
         assert_accessible(page)
+        browser.close()
+    assert errors == []
+
+
+def test_the_dashboard_polls_when_the_stream_is_refused(
+    database_url: str, keys: Keys, tmp_path: Path
+) -> None:
+    errors: list[str] = []
+    none = {"EVENTS_MAX_SUBSCRIBERS": "0"}  # every stream refused: 503
+    with (
+        serving(tmp_path, database_url=database_url, env=none) as base,
+        sync_api.sync_playwright() as p,
+    ):
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base}/dashboard?poll=1")
+        expect(page.locator("#status")).to_contain_text("checking every 1 s")
+        response = httpx.post(
+            f"{base}/api/v1/attendance",
+            json={
+                "course": "basic-sro",
+                "period": "2019-09/2019-12",
+                "completions": 600,
+                "source_id": 1,
+            },
+            headers={"Authorization": f"Bearer {keys.write}"},
+        )
+        assert response.status_code == 201
+        expect(page.locator("#years")).to_contain_text("7,330", timeout=15_000)
         browser.close()
     assert errors == []

@@ -116,3 +116,21 @@ def test_subscribers_beyond_the_bound_get_503(database_url: str, tmp_path: Path)
         while (status := _first_status(http, f"{base}{STREAM}")) == 503:
             assert time.monotonic() < deadline, "the places were never freed"
         assert status == 200
+
+
+def test_a_quiet_stream_sends_heartbeats(database_url: str, tmp_path: Path) -> None:
+    quick = {"EVENTS_HEARTBEAT_SECONDS": "0.2"}
+    with (
+        serving(tmp_path, database_url=database_url, env=quick) as base,
+        httpx.Client(timeout=WAIT) as http,
+        http.stream("GET", f"{base}{STREAM}") as answer,
+    ):
+        lines = answer.iter_lines()
+        assert next(lines).startswith("id: ")
+        comments = []
+        for line in lines:  # nothing is written meanwhile: only heartbeats come
+            if line.startswith(":"):
+                comments.append(line)
+            if len(comments) == 2:
+                break
+        assert comments == [": heartbeat", ": heartbeat"]

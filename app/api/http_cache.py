@@ -48,7 +48,8 @@ from app.db.version import VersionReader
 from app.errors import Busy, Invalid
 from app.services.history import parse_as_of
 
-UNCACHED_PATHS = ("/health", "/ready", "/metrics", "/api/v1/updates/stream")
+UNCACHED_PATHS = ("/health", "/ready", "/metrics")
+STREAM = "/api/v1/updates/stream"
 MEMO = 10_000  # request targets whose cache keys are remembered (then all forgotten)
 MEMO_TARGET = 1024  # characters of path, query and Accept: longer ones are not remembered
 _AS_OF: Key = ("", "as_of", "")  # a key made by a read first (`_key_as_of`)
@@ -116,6 +117,9 @@ class HttpCacheMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
             await self.gzipped(scope, receive, send)
+            return
+        if scope["path"] == STREAM:  # neither cached nor compressed, and long lived:
+            await self.app(scope, receive, send)  # no layer of this one held for it
             return
         accept = if_none_match = if_modified_since = ""
         gzip = False

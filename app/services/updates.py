@@ -9,7 +9,7 @@ writes after a version are found through `recorded_at`; who wrote is never read.
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal, select, union_all
+from sqlalchemy import BigInteger, Select, bindparam, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from app.db.direct import fetch
@@ -41,7 +41,7 @@ def _changes() -> Any:
         *(getattr(r, c) for c in columns),
         r.recorded_at,
         writes.c.version,
-        (writes.c.version * SPAN + r.figure_id).label("seq"),
+        (cast(writes.c.version, BigInteger) * SPAN + r.figure_id).label("seq"),
     ).join(writes, writes.c.at == r.recorded_at)
     # A figure never revised has its one vintage in `figures` alone.
     first = (
@@ -52,7 +52,7 @@ def _changes() -> Any:
             *(getattr(f, c) for c in columns),
             f.recorded_at,
             writes.c.version,
-            (writes.c.version * SPAN + f.id).label("seq"),
+            (cast(writes.c.version, BigInteger) * SPAN + f.id).label("seq"),
         )
         .join(writes, writes.c.at == f.recorded_at)
         .where(f.revision == 1)

@@ -1,5 +1,7 @@
-// The dashboard: a small client of the public JSON API. It polls with If-None-Match
-// and redraws a section only when one of its answers changed.
+// The dashboard: a small client of the public JSON API. It hears each change from the
+// updates stream (Server-Sent Events), or polls every `?poll=` seconds (30) when the
+// stream is refused or `?live=0` asks for it, and asks with If-None-Match, redrawing a section only when one of its
+// answers changed.
 
 const API = "/api/v1";
 const params = new URLSearchParams(location.search);
@@ -264,7 +266,34 @@ async function drawSeries(force = false) {
   );
 }
 
-// --- polling ------------------------------------------------------------------------
+// --- hearing changes ----------------------------------------------------------------
+
+let live = false; // the stream is open: it says when to refresh
+
+function poll() {
+  live = false;
+  setInterval(refresh, POLL_SECONDS * 1000);
+}
+
+function listen() {
+  const stream = new EventSource(`${API}/updates/stream`);
+  let heard = null;
+  stream.addEventListener("version", (event) => {
+    const { version } = JSON.parse(event.data);
+    const first = !live;
+    live = true;
+    if ((heard !== null && version !== heard) || first) refresh();
+    heard = version;
+  });
+  stream.addEventListener("error", () => {
+    // A refusal (503: too many subscribers) or no stream at all: fall back to polling.
+    // A dropped connection is retried by the browser, with Last-Event-ID.
+    if (stream.readyState === EventSource.CLOSED) {
+      poll();
+      refresh();
+    }
+  });
+}
 
 async function refresh() {
   const status = document.getElementById("status");
@@ -277,7 +306,9 @@ async function refresh() {
     await drawShares(yearsChanged);
     const coursesChanged = await drawCoursePicker();
     await drawSeries(coursesChanged);
-    status.textContent = `Up to date at ${new Date().toLocaleTimeString()}; checking every ${POLL_SECONDS} s.`;
+    status.textContent = `Up to date at ${new Date().toLocaleTimeString()}; ${
+      live ? "live: redrawn as each change is recorded." : `checking every ${POLL_SECONDS} s.`
+    }`;
   } catch (error) {
     status.textContent = `Could not refresh: ${error.message}`;
   }
@@ -296,4 +327,5 @@ addEventListener("resize", () => {
 });
 
 await refresh();
-setInterval(refresh, POLL_SECONDS * 1000);
+if (params.get("live") === "0" || !("EventSource" in window)) poll();
+else listen();

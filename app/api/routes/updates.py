@@ -1,5 +1,6 @@
 """What changed: the public list of figure changes after a data version, and its feed."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -128,10 +129,12 @@ async def updates_stream(
 ) -> EventSourceResponse:
     """Server-Sent Events: `event: version` with `data: {"version": N}` (and `id: N`) on
     connect and within a second of every commit, by any worker, node or process; a
-    comment every 15 s keeps the connection open. With `Last-Event-ID` the first event
-    also gives `since` and `missed` (versions), and `updates`, where the changes are
-    listed. Beyond `EVENTS_MAX_SUBSCRIBERS` per worker, 503 with Retry-After."""
-    events = state_of(request.app).events
+    comment every 15 s (`EVENTS_HEARTBEAT_SECONDS`) keeps the connection open. With
+    `Last-Event-ID` the first event also gives `since` and `missed` (versions), and
+    `updates`, where the changes are listed. Beyond `EVENTS_MAX_SUBSCRIBERS` per
+    worker, 503 with Retry-After."""
+    state = state_of(request.app)
+    events, heartbeat = state.events, state.settings.events_heartbeat_seconds
     version = await events.join()  # a refusal is a 503 before any byte
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
@@ -146,17 +149,23 @@ async def updates_stream(
                 )
             else:
                 yield _version_event(version)
+            seen = max(version, seen or 0)
             while True:
-                version_now = await events.after(max(version, seen or 0))
-                yield _version_event(version_now)
-                seen = version_now
+                # The heartbeat is ours, not sse-starlette's `ping`: that one costs every
+                # subscriber a task of its own (1,000 subscribers: 5 MB).
+                try:
+                    async with asyncio.timeout(heartbeat):
+                        seen = await events.after(seen)
+                except TimeoutError:
+                    yield ServerSentEvent(comment="heartbeat")
+                    continue
+                yield _version_event(seen)
         finally:  # the client went, or the server stops
             events.leave()
 
-    return EventSourceResponse(stream(), ping=PING_SECONDS, headers={"Cache-Control": "no-store"})
+    return EventSourceResponse(stream(), ping=0, headers={"Cache-Control": "no-store"})
 
 
-PING_SECONDS = 15
 EVENT_SCHEMA = {
     "type": "object",
     "properties": {
