@@ -22,10 +22,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Served(str):
+    """A served instance's base URL, with its process (`proc`)."""
+
+    proc: "subprocess.Popen[bytes]"
+
+
 @contextmanager
 def serving(
     cwd: Path, *args: str, database_url: str | None = None, env: dict[str, str] | None = None
-) -> Iterator[str]:
+) -> Iterator[Served]:
     """`enrollment-stats serve` in `cwd`; yields its base URL once /ready answers 200.
 
     Its output goes to `serve-<port>.log` in `cwd`: a pipe nobody reads would fill
@@ -57,7 +63,9 @@ def serving(
                 pass
             assert time.monotonic() < deadline, "serve did not become ready in 60 s"
             time.sleep(0.2)
-        yield base
+        served = Served(base)
+        served.proc = proc
+        yield served
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -134,3 +134,19 @@ def test_a_quiet_stream_sends_heartbeats(database_url: str, tmp_path: Path) -> N
             if len(comments) == 2:
                 break
         assert comments == [": heartbeat", ": heartbeat"]
+
+
+def test_a_stopping_server_ends_its_streams(database_url: str, tmp_path: Path) -> None:
+    with (
+        serving(tmp_path, database_url=database_url) as base,
+        httpx.Client(timeout=WAIT) as http,
+        connect_sse(http, "GET", f"{base}{STREAM}") as source,
+    ):
+        heard = source.iter_sse()
+        assert next(heard).event == "version"
+        base.proc.terminate()  # SIGTERM, as a deployment stops a worker
+        assert list(heard) == []  # the stream ends, cleanly, rather than hanging
+        base.proc.wait(timeout=20)  # (uvicorn raises the signal again once it is done)
+        port = base.rsplit(":", 1)[1]
+        log = (tmp_path / f"serve-{port}.log").read_text()
+        assert "Application shutdown complete" in log

@@ -6,6 +6,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from app.api.formats import RENDERED, negotiate, quality_of, representation
@@ -135,6 +136,7 @@ def not_modified_since(if_modified_since: str, modified: datetime | None) -> boo
     return newer
 
 
+@lru_cache(maxsize=64)  # clients send a handful of spellings, on every request
 def accepts_gzip(accept_encoding: str) -> bool:
     """Whether `Accept-Encoding` takes gzip (by name or `*`, with a q above 0)."""
     for part in accept_encoding.split(","):
