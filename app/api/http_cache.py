@@ -164,7 +164,8 @@ class HttpCacheMiddleware:
             if (
                 etag_matches(if_none_match, entry.etag)
                 if if_none_match
-                else not_modified_since(if_modified_since, entry.modified)
+                else bool(if_modified_since)
+                and not_modified_since(if_modified_since, entry.modified)
             ):
                 await send(
                     {
@@ -213,7 +214,8 @@ class HttpCacheMiddleware:
                     if (
                         etag_matches(if_none_match, etag)
                         if if_none_match
-                        else not_modified_since(if_modified_since, modified)
+                        else bool(if_modified_since)
+                        and not_modified_since(if_modified_since, modified)
                     ):
                         state["skip"] = True
                         await self._not_modified(send, etag, cache_control, modified)
