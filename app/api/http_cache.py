@@ -116,7 +116,7 @@ class HttpCacheMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
-            await self.gzipped(scope, receive, send)
+            await self._compressed(scope, receive, send)
             return
         if scope["path"] == STREAM:  # neither cached nor compressed, and long lived:
             await self.app(scope, receive, send)  # no layer of this one held for it
@@ -140,7 +140,7 @@ class HttpCacheMiddleware:
         if key is _AS_OF:
             key, pinned = await self._key_as_of(scope, accept)
         if key is None:  # not cached (see `_key`): the layers behind answer
-            await self.gzipped(scope, receive, send)
+            await (self.gzipped if gzip else self.app)(scope, receive, send)
             return
         try:
             version = self.reader.known()
@@ -334,6 +334,15 @@ class HttpCacheMiddleware:
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 
+    async def _compressed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An answer this never caches, compressed when the client takes gzip; a client
+        that does not passes the compressing layer by."""
+        takes = any(
+            n == b"accept-encoding" and accepts_gzip(v.decode("latin-1"))
+            for n, v in scope.get("headers", ())
+        )
+        await (self.gzipped if takes else self.app)(scope, receive, send)
+
     async def _private(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Authenticated reads are never cached anywhere."""
 
@@ -342,4 +351,4 @@ class HttpCacheMiddleware:
                 MutableHeaders(scope=message)["cache-control"] = "private, no-store"
             await send(message)
 
-        await self.gzipped(scope, receive, no_store)
+        await self._compressed(scope, receive, no_store)
